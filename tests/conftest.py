@@ -1,0 +1,30 @@
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def built_book():
+    """Build the HTML book once per test session, exactly as `make book` does, and return its folder.
+
+    The build runs with warnings as errors; its log is kept in _build/book-build.log.
+    """
+    jb = Path(sys.executable).parent / "jupyter-book"
+    log = ROOT / "_build" / "book-build.log"
+    log.parent.mkdir(exist_ok=True)
+    start = time.perf_counter()
+    proc = subprocess.run([str(jb), "build", str(ROOT), "--builder", "html", "-W", "-n", "--keep-going"],
+                          cwd=ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    log.write_text(proc.stdout + proc.stderr + f"\n[build took {seconds:.1f} s]\n")
+    assert proc.returncode == 0, f"book build failed (see {log}):\n{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}"
+    return ROOT / "_build" / "html"
