@@ -9,9 +9,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.grubook-installed
 KERNEL := grubook
 
-# Quiet TensorFlow's C++ start-up chatter, keep plots off-screen, make hashing repeatable.
+# Quiet TensorFlow's C++ start-up chatter and make hashing repeatable.
 export TF_CPP_MIN_LOG_LEVEL := 2
-export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 

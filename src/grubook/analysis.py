@@ -1,0 +1,49 @@
+"""Looking inside trained models: how gradients flow back through time, and what the gates do."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .models import recurrent_layer
+from .reference import gru_forward, weights_from_keras
+
+__all__ = ["state_gradient_norms", "gate_traces"]
+
+
+def state_gradient_norms(model, x, y) -> np.ndarray:
+    """‖∂L/∂h_t‖ for t = 1..T, averaged over the batch, for a ``build``-style model with MSE loss.
+
+    The recurrent cell is stepped by hand under a gradient tape, so every h_t is a tensor whose
+    total gradient (through all later steps) can be read. Works for SimpleRNN, LSTM and GRU.
+    Returns an array of shape (T,).
+    """
+    import keras
+    import tensorflow as tf
+
+    layer = recurrent_layer(model)
+    head = model.layers[-1]
+    cell = layer.cell
+    x = tf.convert_to_tensor(np.asarray(x, dtype=np.float32))
+    batch, T = int(x.shape[0]), int(x.shape[1])
+    sizes = cell.state_size if isinstance(cell.state_size, (list, tuple)) else [cell.state_size]
+    states = [tf.zeros((batch, int(s))) for s in sizes]
+    hidden = []
+    with tf.GradientTape() as tape:
+        for t in range(T):
+            h, states = cell(x[:, t], states, training=False)
+            states = list(states) if isinstance(states, (list, tuple)) else [states]
+            hidden.append(h)
+        loss = keras.ops.mean(keras.losses.mean_squared_error(np.asarray(y, np.float32), head(h)))
+    grads = tape.gradient(loss, hidden)
+    # The loss is a batch mean; scale back to per-sequence gradients before taking norms.
+    return np.array([float(np.mean(np.linalg.norm(g.numpy() * batch, axis=1))) for g in grads])
+
+
+def gate_traces(model, x) -> dict:
+    """Update and reset gates of a trained Keras GRU on inputs ``x``, in the article's convention
+    (z near 1 = take the candidate), computed by the reference implementation from the layer's
+    weights. Returns z and r of shape (batch, time, units) and the states H.
+    """
+    weights = weights_from_keras(recurrent_layer(model))
+    H, gates = gru_forward(np.asarray(x, dtype=np.float64), weights, return_gates=True)
+    return {"z": gates["z"], "r": gates["r"], "H": H}

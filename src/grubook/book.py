@@ -1,0 +1,51 @@
+"""Helpers for book pages: read results, glue their numbers and figures.
+
+Book pages never type a computed number; they glue it. Every aggregate of an experiment is glued
+under ``<experiment>.<metric>`` (its mean) and ``<experiment>.<metric>.std``; every seedless
+metric under ``<experiment>.<metric>``. Values are cast to plain Python floats and ints.
+"""
+
+from __future__ import annotations
+
+from .results import RESULTS_DIR, load
+
+__all__ = ["glue_results", "glue_value", "glue_figure", "pct"]
+
+
+def glue_value(key: str, value) -> None:
+    """Glue one plain number or string (numpy scalars are cast)."""
+    from myst_nb import glue
+
+    if hasattr(value, "item"):
+        value = value.item()
+    glue(key, value, display=False)
+
+
+def glue_results(experiment: str, results_dir=RESULTS_DIR) -> dict:
+    """Load an experiment's results and glue every number in it; returns the results."""
+    res = load(experiment, results_dir)
+    for name, agg in res["aggregates"].items():
+        if agg["mean"] is not None:
+            glue_value(f"{experiment}.{name}", float(agg["mean"]))
+            glue_value(f"{experiment}.{name}.std", float(agg["std"]))
+        glue_value(f"{experiment}.{name}.n", int(agg["n"]))
+    for name, value in res["metrics"].items():
+        if isinstance(value, (int, float)):
+            glue_value(f"{experiment}.{name}", value)
+    glue_value(f"{experiment}.wall_seconds", float(res["provenance"]["wall_seconds"]))
+    glue_value(f"{experiment}.seeds", len(res["seeds"]))
+    return res
+
+
+def glue_figure(key: str, fig) -> None:
+    """Glue a matplotlib figure (shown where the page uses {glue:figure}) and close it."""
+    import matplotlib.pyplot as plt
+    from myst_nb import glue
+
+    glue(key, fig, display=False)
+    plt.close(fig)
+
+
+def pct(x: float) -> float:
+    """A fraction as a percentage, for text such as "{glue:text}`key:.1f` %"."""
+    return 100.0 * float(x)

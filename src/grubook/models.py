@@ -1,0 +1,57 @@
+"""Keras models for the experiments: one recurrent layer and a dense head.
+
+Every experiment compares ``SimpleRNN``, ``LSTM`` and ``GRU`` through :func:`build`, so the three
+differ only in the cell, and :func:`units_for_budget` gives them comparable parameter counts.
+"""
+
+from __future__ import annotations
+
+from .reference import CELL_NAMES, count_params
+
+__all__ = ["build", "units_for_budget", "recurrent_layer"]
+
+
+def units_for_budget(cell: str, budget: int, features: int) -> int:
+    """The number of units whose recurrent layer has the parameter count closest to ``budget``
+    (Keras' default reset_after GRU), so that cells are compared at equal size."""
+    count_params(cell, 1, features)                      # validates the cell name
+    best = min(range(1, 2048), key=lambda n: abs(count_params(cell, n, features) - budget))
+    return best
+
+
+def build(cell: str, units: int, *, time: int | None, features: int, outputs: int,
+          head: str = "softmax", dropout: float = 0.0, recurrent_dropout: float = 0.0,
+          kernel_l2: float = 0.0, name: str | None = None):
+    """``Input(time, features) -> <cell>(units) -> Dense(outputs, head)``.
+
+    Args:
+        cell: "SimpleRNN", "LSTM" or "GRU" (Keras defaults otherwise: tanh, reset_after GRU,
+            forget-gate bias 1 in the LSTM).
+        time: sequence length, or None for variable length.
+        head: "softmax" for classification, "linear" for regression.
+        dropout, recurrent_dropout: Keras' input and recurrent dropout rates of the cell.
+        kernel_l2: L2 penalty on the recurrent layer's kernels (0 = none).
+    """
+    import keras
+
+    if cell not in CELL_NAMES:
+        raise ValueError(f"unknown cell {cell!r}; expected one of {', '.join(CELL_NAMES)}")
+    if head not in ("softmax", "linear"):
+        raise ValueError(f"head must be 'softmax' or 'linear', got {head!r}")
+    regularizer = keras.regularizers.L2(kernel_l2) if kernel_l2 else None
+    layer = getattr(keras.layers, cell)(
+        units, dropout=dropout, recurrent_dropout=recurrent_dropout,
+        kernel_regularizer=regularizer, recurrent_regularizer=regularizer, name=cell.lower())
+    return keras.Sequential([
+        keras.Input((time, features)),
+        layer,
+        keras.layers.Dense(outputs, activation=head, name="head"),
+    ], name=name or f"{cell.lower()}_{units}")
+
+
+def recurrent_layer(model):
+    """The model's recurrent layer (the one with a ``cell``)."""
+    for layer in model.layers:
+        if hasattr(layer, "cell"):
+            return layer
+    raise ValueError(f"model {model.name!r} has no recurrent layer")

@@ -1,0 +1,173 @@
+"""Experiment parameters: what each experiment accepts, its --quick settings, and validation.
+
+Defaults live in each notebook's cell tagged ``parameters`` (what papermill overrides); this
+module says which values are allowed, so bad input fails before any training starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .reference import CELL_NAMES
+
+__all__ = ["ParameterError", "UnknownExperimentError", "EXPERIMENTS", "validate", "collect",
+           "check_experiment_names"]
+
+
+class ParameterError(ValueError):
+    """A parameter value outside what its experiment accepts."""
+
+
+class UnknownExperimentError(ValueError):
+    """An experiment name that does not exist."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    allowed: str                                  # human description, shown in errors
+    ok: Callable[[Any], bool]
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def int_at_least(low: int) -> Rule:
+    return Rule(f"an integer >= {low}", lambda v: _is_int(v) and v >= low)
+
+
+def number_in(low: float, high: float, *, low_open: bool = False, high_open: bool = False) -> Rule:
+    lo, hi = ("(" if low_open else "["), (")" if high_open else "]")
+
+    def ok(v):
+        if not _is_number(v):
+            return False
+        return (v > low if low_open else v >= low) and (v < high if high_open else v <= high)
+    return Rule(f"a number in {lo}{low}, {high}{hi}", ok)
+
+
+def list_of(rule: Rule, *, min_len: int = 1, unique: bool = True) -> Rule:
+    def ok(v):
+        return (isinstance(v, (list, tuple)) and len(v) >= min_len and all(rule.ok(x) for x in v)
+                and (not unique or len(set(v)) == len(v)))
+    return Rule(f"a list of at least {min_len} distinct values, each {rule.allowed}", ok)
+
+
+def subset_of(choices: tuple[str, ...]) -> Rule:
+    def ok(v):
+        return isinstance(v, (list, tuple)) and len(v) >= 1 and len(set(v)) == len(v) and all(x in choices for x in v)
+    return Rule(f"a non-empty list of distinct names from {list(choices)}", ok)
+
+
+SEEDS = list_of(int_at_least(0))
+CELLS = subset_of(CELL_NAMES)
+PATH = Rule("a folder path (string)", lambda v: isinstance(v, str) and v != "")
+
+# Per experiment: rules for every parameter, and the overrides that --quick applies.
+EXPERIMENTS: dict[str, dict] = {
+    "seed_example": {
+        "rules": {
+            "seeds": SEEDS, "cells": CELLS, "units": int_at_least(1), "epochs": int_at_least(1),
+            "batch_size": int_at_least(1), "learning_rate": number_in(0, 1, low_open=True),
+            "patience": int_at_least(1), "validation_fraction": number_in(0, 1, low_open=True, high_open=True),
+            "permutations": int_at_least(1), "results_dir": PATH,
+        },
+        "quick": {"seeds": [0], "epochs": 3, "permutations": 1},
+    },
+    "long_range": {
+        "rules": {
+            "seeds": SEEDS, "cells": CELLS, "lengths": list_of(int_at_least(2)),
+            "param_budget": int_at_least(10), "steps": int_at_least(1), "batch_size": int_at_least(1),
+            "learning_rate": number_in(0, 1, low_open=True), "clipnorm": number_in(0, 1e6, low_open=True),
+            "eval_every": int_at_least(1), "threshold": number_in(0, 1, low_open=True),
+            "test_size": int_at_least(10), "analysis_length": int_at_least(2), "results_dir": PATH,
+        },
+        "quick": {"seeds": [0], "lengths": [20], "steps": 40, "eval_every": 20, "analysis_length": 20},
+        "cross": lambda p: None if p["analysis_length"] in p["lengths"] else
+        ("analysis_length", p["analysis_length"], f"one of lengths {p['lengths']}"),
+    },
+    "real_sequences": {
+        "rules": {
+            "seeds": SEEDS, "cells": CELLS, "datasets": subset_of(("digits", "italy_power_demand")),
+            "param_budget": int_at_least(10), "epochs_digits": int_at_least(1),
+            "epochs_italy": int_at_least(1), "patience": int_at_least(1),
+            "validation_fraction": number_in(0, 1, low_open=True, high_open=True), "batch_size": int_at_least(1),
+            "learning_rate": number_in(0, 1, low_open=True), "results_dir": PATH,
+        },
+        "quick": {"seeds": [0], "datasets": ["italy_power_demand"], "epochs_italy": 3},
+    },
+    "efficiency": {
+        "rules": {
+            "seeds": SEEDS, "cells": CELLS, "lengths": list_of(int_at_least(2)),
+            "units": list_of(int_at_least(1)), "batch_size": int_at_least(1),
+            "repeats": int_at_least(1), "results_dir": PATH,
+        },
+        "quick": {"lengths": [20], "units": [16], "repeats": 3},
+    },
+    "overfitting": {
+        "rules": {
+            "seeds": SEEDS, "regimes": subset_of(("none", "dropout", "recurrent_dropout", "weight_decay",
+                                                  "early_stopping")),
+            "train_size": int_at_least(10), "validation_size": int_at_least(10),
+            "units": int_at_least(1), "epochs": int_at_least(1),
+            "batch_size": int_at_least(1), "learning_rate": number_in(0, 1, low_open=True),
+            "dropout": number_in(0, 1, high_open=True), "weight_decay": number_in(0, 1),
+            "patience": int_at_least(1), "results_dir": PATH,
+        },
+        "quick": {"seeds": [0], "regimes": ["none", "dropout"], "epochs": 3},
+    },
+}
+
+
+def check_experiment_names(names) -> list[str]:
+    """Return the names, or raise UnknownExperimentError naming the bad one and the known ones."""
+    for name in names:
+        if name not in EXPERIMENTS:
+            raise UnknownExperimentError(
+                f"unknown experiment {name!r}; known experiments: {', '.join(EXPERIMENTS)}")
+    return list(names)
+
+
+def validate(experiment: str, params: dict) -> dict:
+    """Check every parameter of an experiment; raise ParameterError naming the first bad one.
+
+    Unknown parameter names and missing ones are errors too. Returns the params unchanged.
+    """
+    check_experiment_names([experiment])
+    spec = EXPERIMENTS[experiment]
+    rules = spec["rules"]
+    unknown = sorted(set(params) - set(rules))
+    if unknown:
+        raise ParameterError(f"{experiment}: unknown parameter {unknown[0]!r}; "
+                             f"parameters are: {', '.join(rules)}")
+    missing = sorted(set(rules) - set(params))
+    if missing:
+        raise ParameterError(f"{experiment}: parameter {missing[0]!r} is missing")
+    for name, rule in rules.items():
+        if not rule.ok(params[name]):
+            raise ParameterError(f"{experiment}: parameter {name!r} must be {rule.allowed}, "
+                                 f"got {params[name]!r}")
+    cross = spec.get("cross")
+    if cross and (problem := cross(params)):
+        name, value, allowed = problem
+        raise ParameterError(f"{experiment}: parameter {name!r} must be {allowed}, got {value!r}")
+    return params
+
+
+def collect(experiment: str, namespace: dict) -> dict:
+    """Pick an experiment's parameters out of a notebook's namespace and validate them.
+
+    Notebooks call ``collect("name", globals())`` right after the parameters cell, so a bad value
+    fails there, before any data is loaded or any model trained.
+    """
+    check_experiment_names([experiment])
+    missing = [n for n in EXPERIMENTS[experiment]["rules"] if n not in namespace]
+    if missing:
+        raise ParameterError(f"{experiment}: parameter {missing[0]!r} is missing")
+    values = {n: namespace[n] for n in EXPERIMENTS[experiment]["rules"]}
+    return validate(experiment, values)

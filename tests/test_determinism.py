@@ -1,0 +1,25 @@
+"""Same machine, same seed: identical numbers, through the whole papermill pipeline."""
+
+import pytest
+
+from grubook.runner import reproduce
+
+pytestmark = pytest.mark.slow
+
+
+def test_quick_experiment_twice_gives_identical_metrics(tmp_path):
+    first = reproduce(["long_range"], quick=True, results_dir=tmp_path / "a", progress=False)["long_range"]
+    second = reproduce(["long_range"], quick=True, results_dir=tmp_path / "b", progress=False)["long_range"]
+    assert first["per_seed"] == second["per_seed"]                 # exact, not approximate
+    assert first["data"]["curves"] == second["data"]["curves"]
+
+
+def test_different_seeds_give_different_training():
+    from grubook import runs
+
+    args = dict(param_budget=300, steps=20, batch_size=16, learning_rate=0.01, clipnorm=1.0,
+                eval_every=10, threshold=0.01, test_size=50)
+    a = runs.adding_run("GRU", 10, 0, **args)["curve"]["test_mse"]
+    b = runs.adding_run("GRU", 10, 1, **args)["curve"]["test_mse"]
+    c = runs.adding_run("GRU", 10, 0, **args)["curve"]["test_mse"]
+    assert a == c and a != b

@@ -1,0 +1,77 @@
+"""Bad experiment input fails early, naming the parameter and what is allowed."""
+
+import subprocess
+import sys
+
+import pytest
+
+from grubook import params
+from grubook.runner import notebook_defaults, plan, reproduce
+from grubook.results import EXPERIMENTS_DIR
+
+
+def defaults(name):
+    return notebook_defaults(EXPERIMENTS_DIR / f"{name}.md")
+
+
+@pytest.mark.parametrize("name", list(params.EXPERIMENTS))
+def test_every_notebook_default_and_quick_setting_is_valid(name):
+    params.validate(name, defaults(name))
+    params.validate(name, defaults(name) | params.EXPERIMENTS[name]["quick"])
+
+
+@pytest.mark.parametrize("name,key,value,expected", [
+    ("seed_example", "epochs", 0, r"'epochs' must be an integer >= 1, got 0"),
+    ("overfitting", "epochs", -3, r"'epochs' must be an integer >= 1, got -3"),
+    ("seed_example", "epochs", 2.5, r"'epochs' must be an integer >= 1, got 2.5"),
+    ("long_range", "lengths", [50, 1], r"'lengths' must be .*each an integer >= 2, got \[50, 1\]"),
+    ("seed_example", "cells", ["GRU", "Transformer"],
+     r"'cells' must be a non-empty list of distinct names from \['SimpleRNN', 'LSTM', 'GRU'\], got \['GRU', 'Transformer'\]"),
+    ("real_sequences", "seeds", [], r"'seeds' must be a list of at least 1 distinct values.*got \[\]"),
+    ("real_sequences", "datasets", ["mnist"], r"'datasets' must be .*\['digits', 'italy_power_demand'\]"),
+    ("overfitting", "dropout", 1.0, r"'dropout' must be a number in \[0, 1\), got 1.0"),
+    ("long_range", "analysis_length", 77, r"'analysis_length' must be one of lengths \[50, 100, 200, 400\], got 77"),
+])
+def test_bad_values_are_named(name, key, value, expected):
+    with pytest.raises(params.ParameterError, match=expected):
+        plan([name], overrides={key: value})
+
+
+def test_unknown_experiment_lists_the_known_ones():
+    with pytest.raises(params.UnknownExperimentError, match=r"unknown experiment 'lstm_race'; known experiments: seed_example, long_range"):
+        plan(["lstm_race"])
+
+
+def test_unknown_parameter_is_named():
+    with pytest.raises(params.ParameterError, match=r"unknown parameter 'epoch'"):
+        plan(["seed_example"], overrides={"epoch": 3})
+
+
+def test_validation_happens_before_any_experiment_runs(tmp_path):
+    # The second experiment's bad value must stop the first from running at all.
+    with pytest.raises(params.ParameterError):
+        reproduce(["seed_example", "long_range"], quick=True, results_dir=tmp_path,
+                  overrides={"epochs": 0})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_collect_reads_a_notebook_namespace():
+    namespace = defaults("overfitting") | {"unrelated": 1}
+    assert params.collect("overfitting", namespace) == defaults("overfitting")
+    del namespace["units"]
+    with pytest.raises(params.ParameterError, match="'units' is missing"):
+        params.collect("overfitting", namespace)
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["reproduce", "nosuch"], "unknown experiment 'nosuch'"),
+    (["reproduce", "seed_example", "--set", "epochs=0"], "'epochs' must be an integer >= 1, got 0"),
+    (["reproduce", "long_range", "--set", "lengths=[1]"], "'lengths' must be"),
+    (["reproduce", "seed_example", "--set", "seeds=[]"], "'seeds' must be a list of at least 1"),
+])
+def test_cli_reports_bad_input_with_exit_code_2(argv, message, tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "grubook", *argv, "--results-dir", str(tmp_path)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr
+    assert list(tmp_path.iterdir()) == []
