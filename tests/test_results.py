@@ -81,3 +81,23 @@ def test_status_reports_missing_fresh_and_stale(tmp_path):
     data["parameters"]["epochs"] += 1                            # results made with other parameters
     (tmp_path / "overfitting.json").write_text(json.dumps(data))
     assert {r["experiment"]: r["status"] for r in status(results_dir=tmp_path)}["overfitting"] == "stale"
+
+
+def test_inputs_hash_covers_what_can_change_a_number(tmp_path, monkeypatch):
+    from grubook import results as R
+
+    notebook = R.EXPERIMENTS_DIR / "seed_example.md"
+    base = R.inputs_sha256(notebook, {"epochs": 3})
+    assert R.inputs_sha256(notebook, {"epochs": 4}) != base
+    # A copy of the package where one module changes: experiment modules count, book-only ones do not.
+    package = tmp_path / "src" / "grubook"
+    package.mkdir(parents=True)
+    for path in (R.REPO_ROOT / "src" / "grubook").glob("*.py"):
+        (package / path.name).write_bytes(path.read_bytes())
+    (tmp_path / "requirements.lock").write_bytes((R.REPO_ROOT / "requirements.lock").read_bytes())
+    monkeypatch.setattr(R, "REPO_ROOT", tmp_path)
+    assert R.inputs_sha256(notebook, {"epochs": 3}) == base
+    (package / "plots.py").write_text("# a figure changed\n")
+    assert R.inputs_sha256(notebook, {"epochs": 3}) == base
+    (package / "training.py").write_text("# training changed\n")
+    assert R.inputs_sha256(notebook, {"epochs": 3}) != base

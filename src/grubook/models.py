@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .reference import CELL_NAMES, count_params
 
-__all__ = ["build", "units_for_budget", "recurrent_layer"]
+__all__ = ["build", "units_for_budget", "recurrent_layer", "CUDNN_REQUIREMENTS", "cudnn_blockers"]
 
 
 def units_for_budget(cell: str, budget: int, features: int) -> int:
@@ -55,3 +55,27 @@ def recurrent_layer(model):
         if hasattr(layer, "cell"):
             return layer
     raise ValueError(f"model {model.name!r} has no recurrent layer")
+
+
+# What Keras requires of a GRU layer before it hands it to NVIDIA's cuDNN kernel on a GPU
+# (keras.layers.GRU docstring): each entry is (argument, required value).
+CUDNN_REQUIREMENTS = (("activation", "tanh"), ("recurrent_activation", "sigmoid"),
+                      ("recurrent_dropout", 0), ("unroll", False), ("use_bias", True),
+                      ("reset_after", True))
+
+
+def cudnn_blockers(layer) -> list[str]:
+    """The settings of a ``keras.layers.GRU`` that keep it off the cuDNN kernel (empty: eligible).
+
+    Masks must also be right-padded (strictly, all padding at the end), which depends on the
+    data and is not checked here.
+    """
+    config = layer.get_config()
+    blockers = []
+    for name, required in CUDNN_REQUIREMENTS:
+        value = config.get(name)
+        if isinstance(value, dict):                    # serialised activation
+            value = value.get("config", {}).get("name", value)
+        if value != required:
+            blockers.append(f"{name}={value!r} (needs {required!r})")
+    return blockers

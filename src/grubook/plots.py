@@ -118,7 +118,7 @@ def gate_traces(res):
     return fig
 
 
-def accuracy_bars(res, groups, cells=None, baselines=(), title=""):
+def accuracy_bars(res, groups, cells=None, baselines=(), title="", xlabel="data set"):
     """Test accuracy per cell (mean ± std over seeds) for each group (data set or condition).
 
     ``groups`` maps a label to the metric-name prefix, e.g. {"digits": "digits"} reads
@@ -137,7 +137,7 @@ def accuracy_bars(res, groups, cells=None, baselines=(), title=""):
         ax.hlines(res["metrics"][metric_name], group_index - 0.45, group_index + 0.45,
                   colors="k", linestyles=["--", ":", "-."][k % 3], label=label)
     ax.set_xticks(np.arange(len(groups)), list(groups))
-    ax.set(ylabel="test accuracy", ylim=(0, 1.05), title=title)
+    ax.set(xlabel=xlabel, ylabel="test accuracy", ylim=(0, 1.05), title=title)
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     return fig
@@ -173,7 +173,8 @@ def timing_ratios(res, mode="compiled"):
                color=CELL_COLORS.get(cell))
     ax.axhline(1, color="k", lw=1)
     ax.set_xticks(np.arange(len(configs)), [f"T={T}\nunits={n}" for T, n in configs], fontsize=8)
-    ax.set(ylabel="training-step time / SimpleRNN's", title=f"Cost per training step ({mode} execution)")
+    ax.set(xlabel="configuration (sequence length T, units)", ylabel="training-step time / SimpleRNN's",
+           title=f"Cost per training step ({mode} execution)")
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

@@ -184,9 +184,15 @@ def format_comparison(experiment: str, rows: list[dict], only_failures: bool = T
 
 # --------------------------------------------------------------------------- provenance
 
+# Modules that only draw or present results (figures, glue, the claims audit, the Sphinx extension):
+# they cannot change a number in a results file, so editing them does not make results stale.
+BOOK_ONLY_MODULES = frozenset({"book.py", "claims.py", "diagrams.py", "plots.py", "sphinx_offline_math.py"})
+
+
 def inputs_sha256(notebook: Path, parameters: dict) -> str:
-    """Hash of everything a result depends on: the notebook, every file of ``src/grubook``,
-    the parameters and the lock file. A different hash means the committed result is stale."""
+    """Hash of everything a result depends on: the notebook, every module of ``src/grubook``
+    except the book-only ones, the parameters and the lock file. A different hash means the
+    committed result is stale."""
     h = hashlib.sha256()
 
     def add(label: str, data: bytes):
@@ -195,7 +201,8 @@ def inputs_sha256(notebook: Path, parameters: dict) -> str:
     add("notebook", Path(notebook).read_bytes())
     package = REPO_ROOT / "src" / "grubook"
     for path in sorted(package.rglob("*.py")):
-        add(str(path.relative_to(package)), path.read_bytes())
+        if path.name not in BOOK_ONLY_MODULES:
+            add(str(path.relative_to(package)), path.read_bytes())
     add("parameters", json.dumps(_plain(parameters), sort_keys=True).encode())
     lock = REPO_ROOT / "requirements.lock"
     add("lock", lock.read_bytes() if lock.is_file() else b"")

@@ -103,6 +103,8 @@ def _run_one(item: Plan, results_dir: Path, progress_bar: bool) -> dict:
         executed = staging / f"{item.experiment}.ipynb"
         nb = jupytext.read(item.notebook)
         nb.metadata["kernelspec"] = {"name": KERNEL, "display_name": "Python (grubook)", "language": "python"}
+        # TensorFlow's C++ start-up lines land on stderr; the .ipynb keeps them, the book hides them.
+        nb.metadata["mystnb"] = {"output_stderr": "remove"}
         jupytext.write(nb, source, fmt="ipynb")
         start = time.perf_counter()
         try:

@@ -1,4 +1,5 @@
-"""Sphinx extension: serve MathJax from the built book instead of a CDN.
+"""Sphinx extension: serve MathJax from the built book instead of a CDN, and keep pages free of
+duplicate script tags.
 
 The MathJax 3 files come from the ``django-static-mathjax`` wheel (pinned in requirements.lock;
 it only ships MathJax's files). Only what the book needs is copied into ``_static/mathjax``:
@@ -42,7 +43,27 @@ def _copy(app, exception):
             shutil.copy2(src, target / part)
 
 
+def _drop_duplicate_scripts(app, pagename, templatename, context, doctree):
+    """sphinx-thebe (loaded by Jupyter Book 1.x) registers its inline configuration script twice,
+    and the second ``const THEBE_JS_URL`` declaration is a JavaScript error on every page.
+    Keep the first copy of each identical script."""
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen, unique = set(), []
+    for script in scripts:
+        # The copies differ only in filename None versus "" (both mean an inline script).
+        key = (getattr(script, "filename", str(script)) or "",
+               tuple(sorted(getattr(script, "attributes", {}).items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    scripts[:] = unique          # in place: later handlers (MathJax's among them) append to this list
+
+
 def setup(app):
     app.connect("config-inited", _configure)
     app.connect("build-finished", _copy)
+    # Early: html-page-context stops at the first handler that returns a template name.
+    app.connect("html-page-context", _drop_duplicate_scripts, priority=100)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

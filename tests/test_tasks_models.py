@@ -1,0 +1,95 @@
+"""Data generators, model builders and training helpers."""
+
+import numpy as np
+import pytest
+
+from grubook import models, tasks, training
+from grubook.reference import count_params
+
+
+def test_adding_problem_has_two_markers_and_the_right_target():
+    x, y = tasks.adding_problem(500, 30, np.random.default_rng(0))
+    assert x.shape == (500, 30, 2) and y.shape == (500, 1) and x.dtype == np.float32
+    markers = x[:, :, 1]
+    assert np.all(markers.sum(axis=1) == 2) and set(np.unique(markers)) == {0.0, 1.0}
+    np.testing.assert_allclose(y[:, 0], (x[:, :, 0] * markers).sum(axis=1), rtol=1e-6)
+
+
+def test_adding_problem_baseline_is_one_sixth():
+    # Predicting 1 for a sum of two U[0,1] values: MSE = Var = 2/12. With 200,000 samples the
+    # standard error of the estimate is about 0.0005, so 0.003 is a 6-sigma band.
+    _, y = tasks.adding_problem(200_000, 2, np.random.default_rng(1))
+    assert abs(np.mean((y - 1.0) ** 2) - tasks.adding_baseline_mse()) < 0.003
+
+
+def test_adding_problem_rejects_short_sequences():
+    with pytest.raises(ValueError, match="sequence length T must be >= 2"):
+        tasks.adding_problem(10, 1, np.random.default_rng(0))
+
+
+def test_seed_example_split_is_the_articles_data_as_sequences():
+    split = tasks.seed_example_split()
+    assert split.x_train.shape == (800, 20, 1) and split.x_test.shape == (200, 20, 1)
+    assert split.classes == 2
+    shuffled = tasks.permute_time(split, seed=3)
+    assert not np.array_equal(shuffled.x_train, split.x_train)
+    np.testing.assert_array_equal(np.sort(shuffled.x_train, axis=1), np.sort(split.x_train, axis=1))
+
+
+def test_validation_and_subsample_keep_sets_disjoint():
+    full = tasks.digits_split(mode="rows")
+    assert full.x_train.shape[1:] == (8, 8) and full.classes == 10
+    small = tasks.subsample(full, 200, seed=0, n_validation=300)
+    assert len(small.x_train) == 200 and len(small.x_val) == 300
+    train_rows = {row.tobytes() for row in small.x_train.reshape(200, -1)}
+    val_rows = {row.tobytes() for row in small.x_val.reshape(300, -1)}
+    assert not train_rows & val_rows
+    held = tasks.with_validation(tasks.seed_example_split(), 0.2)
+    assert len(held.x_train) == 640 and len(held.x_val) == 160
+    with pytest.raises(ValueError, match="fraction must be in"):
+        tasks.with_validation(full, 1.5)
+
+
+def test_real_data_loads_offline():
+    italy = tasks.italy_power_demand_split()
+    assert italy.x_train.shape == (67, 24, 1) and italy.x_test.shape == (1029, 24, 1) and italy.classes == 2
+    digits = tasks.digits_split()
+    assert digits.x_train.shape[1:] == (64, 1) and digits.x_train.max() <= 1.0
+
+
+@pytest.mark.parametrize("cell", ["SimpleRNN", "LSTM", "GRU"])
+def test_units_for_budget_is_the_closest_count(cell):
+    n = models.units_for_budget(cell, 3500, features=2)
+    best = abs(count_params(cell, n, 2) - 3500)
+    assert best <= abs(count_params(cell, n - 1, 2) - 3500) and best <= abs(count_params(cell, n + 1, 2) - 3500)
+
+
+def test_build_and_its_errors():
+    model = models.build("GRU", 5, time=7, features=3, outputs=2)
+    assert model.output_shape == (None, 2)
+    assert models.recurrent_layer(model).count_params() == count_params("GRU", 5, 3)
+    with pytest.raises(ValueError, match="unknown cell 'RNN'"):
+        models.build("RNN", 5, time=7, features=3, outputs=2)
+    with pytest.raises(ValueError, match="head must be"):
+        models.build("GRU", 5, time=7, features=3, outputs=2, head="sigmoid")
+
+
+def test_cudnn_blockers_name_the_offending_settings():
+    import keras
+
+    assert models.cudnn_blockers(keras.layers.GRU(8)) == []
+    blockers = models.cudnn_blockers(keras.layers.GRU(8, recurrent_dropout=0.1, reset_after=False))
+    assert blockers == ["recurrent_dropout=0.1 (needs 0)", "reset_after=False (needs True)"]
+
+
+def test_compiled_training_keeps_xla_with_op_determinism():
+    training.seed_everything(0)
+    model = models.build("GRU", 4, time=5, features=2, outputs=1, head="linear")
+    training.compile_model(model, loss="mse")
+    assert model.jit_compile is True
+
+
+def test_early_stopping_needs_validation_data():
+    with pytest.raises(ValueError, match="needs validation data"):
+        training.fit_classifier(None, np.zeros((4, 3, 1)), np.zeros(4), epochs=1, batch_size=2, seed=0,
+                                patience=3)
