@@ -34,3 +34,26 @@ def test_no_execution_errors_in_pages(built_book):
         html = page.read_text(errors="replace")
         assert "Traceback (most recent call last)" not in html, page
         assert "cell_execution_error" not in html, page
+
+
+def test_tensorflow_start_up_messages_stay_out_of_the_chapters(built_book):
+    for page in (built_book / "book").glob("*.html"):
+        html = page.read_text(errors="replace")
+        for marker in ("cuda_platform", "cuInit", "oneDNN custom operations", "absl::InitializeLog"):
+            assert marker not in html, f"{page.name} shows TensorFlow's log line {marker!r}"
+
+
+def test_every_chapter_of_the_article_is_in_the_book(built_book):
+    for chapter in ("background", "concepts", "math", "keras_code", "outlook", "faq",
+                    "claims", "reproducibility", "references"):
+        assert (built_book / "book" / f"{chapter}.html").is_file(), chapter
+    for experiment in ("seed_example", "long_range", "real_sequences", "efficiency", "overfitting"):
+        assert (built_book / "experiments" / "results" / f"{experiment}.html").is_file(), experiment
+
+
+def test_mathjax_is_served_from_the_build(built_book):
+    html = (built_book / "book" / "math.html").read_text()
+    assert 'src="../_static/mathjax/tex-chtml.js"' in html
+    assert "cdn.jsdelivr" not in html and "unpkg.com/mathjax" not in html
+    assert (built_book / "_static" / "mathjax" / "tex-chtml.js").is_file()
+    assert any((built_book / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))

@@ -48,11 +48,18 @@ def test_unknown_parameter_is_named():
 
 
 def test_validation_happens_before_any_experiment_runs(tmp_path):
-    # The second experiment's bad value must stop the first from running at all.
-    with pytest.raises(params.ParameterError):
-        reproduce(["seed_example", "long_range"], quick=True, results_dir=tmp_path,
-                  overrides={"epochs": 0})
-    assert list(tmp_path.iterdir()) == []
+    # The second experiment's notebook has a bad default: the first must not run at all.
+    experiments = tmp_path / "experiments"
+    experiments.mkdir()
+    (experiments / "seed_example.md").write_text((EXPERIMENTS_DIR / "seed_example.md").read_text())
+    source = (EXPERIMENTS_DIR / "long_range.md").read_text()
+    assert "lengths = [50, 100, 200, 400]" in source
+    (experiments / "long_range.md").write_text(source.replace("lengths = [50, 100, 200, 400]", "lengths = [1]"))
+    results_dir = tmp_path / "results"
+    with pytest.raises(params.ParameterError, match=r"long_range: parameter 'lengths'.*got \[1\]"):
+        reproduce(["seed_example", "long_range"], results_dir=results_dir, experiments_dir=experiments,
+                  progress=False)
+    assert not results_dir.exists() or list(results_dir.iterdir()) == []
 
 
 def test_collect_reads_a_notebook_namespace():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .results import RESULTS_DIR, load
 
-__all__ = ["glue_results", "glue_value", "glue_figure", "pct"]
+__all__ = ["glue_results", "glue_value", "glue_figure", "pct", "start_tensorflow"]
 
 
 def glue_value(key: str, value) -> None:
@@ -49,3 +49,12 @@ def glue_figure(key: str, fig) -> None:
 def pct(x: float) -> float:
     """A fraction as a percentage, for text such as "{glue:text}`key:.1f` %"."""
     return 100.0 * float(x)
+
+
+def start_tensorflow() -> None:
+    """Import Keras and run one operation, so TensorFlow's one-time start-up messages (CUDA
+    probing, oneDNN notices) are printed by the hidden cell that calls this, not by the first
+    visible cell that happens to touch TensorFlow."""
+    import keras
+
+    keras.ops.convert_to_numpy(keras.ops.zeros((1,)))

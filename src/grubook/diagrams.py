@@ -62,13 +62,13 @@ def draw_cell(name: str, ax=None):
                                      shrinkA=14, shrinkB=14, color="#555555", lw=1,
                                      connectionstyle="arc3,rad=0.0"))
     for label, x, y, kind in nodes.values():
-        w, h = (0.8, 0.55) if kind == "layer" else (0.42, 0.36)
+        w, h = (0.9, 0.62) if kind == "layer" else (0.46, 0.4)
         if kind in ("in", "out"):
-            ax.text(x, y, label, ha="center", va="center", fontsize=11)
+            ax.text(x, y, label, ha="center", va="center", fontsize=14)
             continue
         ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.04", lw=1.2,
                                     **_STYLE[kind]))
-        ax.text(x, y, label, ha="center", va="center", fontsize=9)
+        ax.text(x, y, label, ha="center", va="center", fontsize=11)
     xs = [n[1] for n in nodes.values()]
     ys = [n[2] for n in nodes.values()]
     ax.set(xlim=(min(xs) - 0.6, max(xs) + 0.6), ylim=(min(ys) - 0.6, max(ys) + 0.6), aspect="equal")

@@ -11,9 +11,10 @@ import matplotlib
 if matplotlib.get_backend().lower().startswith(("qt", "tk", "gtk", "wx", "macosx")):
     matplotlib.use("Agg")                    # never open windows; notebooks use their inline backend
 import matplotlib.pyplot as plt
+import matplotlib.ticker
 import numpy as np
 
-__all__ = ["CELL_COLORS", "summary_table", "adding_mse_by_length", "adding_curves", "gradient_flow",
+__all__ = ["CELL_COLORS", "summary_table", "adding_table", "adding_mse_by_length", "adding_curves", "gradient_flow",
            "gate_traces", "accuracy_bars", "learning_curves", "timing_ratios"]
 
 CELL_COLORS = {"SimpleRNN": "#7f7f7f", "LSTM": "#1f77b4", "GRU": "#d62728"}
@@ -44,6 +45,23 @@ def summary_table(res, quantities, rows_key="cell"):
     return pd.DataFrame(table).T.rename_axis(rows_key)
 
 
+def adding_table(res):
+    """Adding problem: rows are sequence lengths, columns cells, cells "MSE ± std (solved k/n)"."""
+    import pandas as pd
+
+    lengths, cells = _lengths_and_cells(res)
+    n = len(res["seeds"])
+    table = {}
+    for cell in cells:
+        column = {}
+        for T in lengths:
+            mean, std = _agg(res, f"{cell}.T{T}.test_mse")
+            solved = round(_agg(res, f"{cell}.T{T}.solved")[0] * n)
+            column[T] = f"{mean:.3g} ± {std:.1g} (solved {solved}/{n})"
+        table[cell] = column
+    return pd.DataFrame(table).rename_axis("T")
+
+
 def _lengths_and_cells(res):
     return res["parameters"]["lengths"], res["parameters"]["cells"]
 
@@ -61,6 +79,7 @@ def adding_mse_by_length(res):
     ax.set(xscale="log", yscale="log", xlabel="sequence length T (steps)", ylabel="test MSE after training",
            title=f"Adding problem, {res['parameters']['steps']} training steps")
     ax.set_xticks(lengths, [str(T) for T in lengths])
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -146,15 +165,18 @@ def accuracy_bars(res, groups, cells=None, baselines=(), title="", xlabel="data 
 def learning_curves(res, regimes=None):
     """Training and validation accuracy per epoch for each regime (first seed)."""
     regimes = regimes or res["parameters"]["regimes"]
-    fig, axes = plt.subplots(1, len(regimes), figsize=(2.6 * len(regimes), 3.2), sharey=True)
-    axes = np.atleast_1d(axes)
+    columns = min(3, len(regimes))
+    rows = -(-len(regimes) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(3.3 * columns, 2.8 * rows), sharey=True, squeeze=False)
+    axes = axes.ravel()
+    for ax in axes[len(regimes):]:
+        ax.set_visible(False)
     for ax, regime in zip(axes, regimes):
         h = res["data"]["histories"][regime]
         epochs = np.arange(1, len(h["accuracy"]) + 1)
         ax.plot(epochs, h["accuracy"], label="training", color="#1f77b4")
         ax.plot(epochs, h["val_accuracy"], label="validation", color="#d62728")
-        ax.set(title=regime.replace("_", " "), xlabel="epoch")
-    axes[0].set(ylabel="accuracy", ylim=(0, 1.02))
+        ax.set(title=regime.replace("_", " "), xlabel="epoch", ylabel="accuracy", ylim=(0, 1.02))
     axes[0].legend(fontsize=8)
     fig.tight_layout()
     return fig
