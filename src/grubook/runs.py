@@ -18,17 +18,30 @@ __all__ = ["adding_run", "classifier_run", "sklearn_baselines", "REGIMES", "time
 
 def adding_run(cell: str, T: int, seed: int, *, param_budget: int, steps: int, batch_size: int,
                learning_rate: float, clipnorm: float, eval_every: int, threshold: float,
-               test_size: int) -> dict:
+               test_size: int, compiled: dict | None = None) -> dict:
     """Train ``cell`` on the adding problem of length T with a fixed budget of steps.
 
     The test set depends on T only (the same for every cell and seed); training batches depend on
     the seed. Returns metrics, the learning curve and the trained model.
+
+    ``compiled``, a dict the caller keeps across runs, saves XLA compilation: a model compiled for
+    the same cell, length and optimiser settings is reused, with the seed's fresh initial weights
+    copied in and its optimiser state zeroed, which is the same starting point as a new model.
     """
     x_test, y_test = tasks.adding_problem(test_size, T, np.random.default_rng([T, 10_000]))
     training.seed_everything(seed)
     units = models.units_for_budget(cell, param_budget, features=2)
     model = models.build(cell, units, time=T, features=2, outputs=1, head="linear")
-    training.compile_model(model, loss="mse", learning_rate=learning_rate, clipnorm=clipnorm)
+    key = (cell, T, units, learning_rate, clipnorm)
+    if compiled is not None and key in compiled:
+        reused = compiled[key]
+        reused.set_weights(model.get_weights())
+        training.reset_optimizer(reused)
+        model = reused
+    else:
+        training.compile_model(model, loss="mse", learning_rate=learning_rate, clipnorm=clipnorm)
+        if compiled is not None:
+            compiled[key] = model
     curve = training.train_adding(model, T=T, steps=steps, batch_size=batch_size, eval_every=eval_every,
                                   rng=np.random.default_rng([T, seed]), x_test=x_test, y_test=y_test,
                                   generate=tasks.adding_problem)

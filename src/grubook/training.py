@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-__all__ = ["seed_everything", "compile_model", "fit_classifier", "accuracy", "train_adding",
+__all__ = ["seed_everything", "compile_model", "reset_optimizer", "fit_classifier", "accuracy", "train_adding",
            "steps_to_threshold", "mean_std"]
 
 def seed_everything(seed: int) -> None:
@@ -50,6 +50,15 @@ def compile_model(model, *, loss: str, learning_rate: float = 1e-3, clipnorm: fl
     return model
 
 
+def reset_optimizer(model) -> None:
+    """Zero a compiled model's optimiser state (step count, moment estimates), keeping its
+    learning rate: the state a freshly compiled optimiser starts from."""
+    optimizer = model.optimizer
+    for variable in optimizer.variables:
+        if variable is not getattr(optimizer, "_learning_rate", None):
+            variable.assign(np.zeros(variable.shape, dtype=variable.dtype))
+
+
 def fit_classifier(model, x_train, y_train, *, epochs: int, batch_size: int, seed: int,
                    validation=None, patience: int | None = None) -> dict:
     """Mini-batch training on integer class ids, one compiled step per batch.
@@ -68,18 +77,23 @@ def fit_classifier(model, x_train, y_train, *, epochs: int, batch_size: int, see
         raise ValueError("early stopping (patience) needs validation data")
     rng = np.random.default_rng(seed)
     n = len(x_train)
+    if n < batch_size:
+        raise ValueError(f"batch_size {batch_size} is larger than the {n} training samples")
+    # Every step sees a full batch (the last incomplete one is dropped and the order reshuffled
+    # each epoch), so XLA compiles the training step for one shape only.
+    used = n - n % batch_size
     history = {"loss": [], "accuracy": []} | ({"val_loss": [], "val_accuracy": []} if validation else {})
     best_loss, best_weights, since_best = np.inf, None, 0
     for _ in range(epochs):
-        order = rng.permutation(n)
+        order = rng.permutation(n)[:used]
         total = {"loss": 0.0, "accuracy": 0.0}
-        for start in range(0, n, batch_size):
+        for start in range(0, used, batch_size):
             batch = order[start:start + batch_size]
             logs = model.train_on_batch(x_train[batch], y_train[batch], return_dict=True)
             for key in total:
                 total[key] += float(logs[key]) * len(batch)
         for key in total:
-            history[key].append(total[key] / n)
+            history[key].append(total[key] / used)
         if validation is None:
             continue
         logs = model.test_on_batch(validation[0], validation[1], return_dict=True)
@@ -100,8 +114,13 @@ def fit_classifier(model, x_train, y_train, *, epochs: int, batch_size: int, see
 
 
 def accuracy(model, x, y) -> float:
-    """Fraction of samples whose highest-scoring class equals the integer label."""
-    predictions = model.predict(x, batch_size=1024, verbose=0)
+    """Fraction of samples whose highest-scoring class equals the integer label.
+
+    Calls the model directly (not ``predict``), so no XLA compilation is spent on each new
+    data-set size for a handful of evaluations."""
+    import keras
+
+    predictions = keras.ops.convert_to_numpy(model(np.asarray(x), training=False))
     return float(np.mean(np.argmax(predictions, axis=-1) == np.asarray(y)))
 
 
