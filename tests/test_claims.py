@@ -55,17 +55,27 @@ def test_fewer_parameters_is_computed_from_the_formulas():
     assert verdict == claims.SUPPORTED and "0.75" in evidence
 
 
-def overfitting(gaps):
-    return {"parameters": {"regimes": list(gaps)}, "aggregates": {f"{k}.gap": agg(v) for k, v in gaps.items()}}
+def overfitting(gaps, tests=None):
+    tests = tests or {k: 0.9 for k in gaps}
+    aggregates = {f"{k}.gap": agg(v) for k, v in gaps.items()}
+    aggregates |= {f"{k}.test_accuracy": agg(tests[k]) for k in gaps}
+    aggregates |= {f"{k}.train_accuracy": agg(tests[k] + gaps[k]) for k in gaps}
+    return {"parameters": {"regimes": list(gaps)}, "aggregates": aggregates}
 
 
-@pytest.mark.parametrize("gaps,expected", [
-    ({"none": 0.2, "dropout": 0.1}, claims.SUPPORTED),
-    ({"none": 0.2, "dropout": 0.19}, claims.PARTLY),
-    ({"none": 0.01, "dropout": 0.0}, claims.NOT_SUPPORTED),
+@pytest.mark.parametrize("gap,expected", [(0.2, claims.SUPPORTED), (0.01, claims.NOT_SUPPORTED)])
+def test_overfitting_verdicts(gap, expected):
+    assert claims.can_overfit({"overfitting": overfitting({"none": gap, "dropout": 0.0})})[0] == expected
+
+
+@pytest.mark.parametrize("gaps,tests,expected", [
+    ({"none": 0.2, "dropout": 0.1}, {"none": 0.8, "dropout": 0.85}, claims.SUPPORTED),
+    ({"none": 0.2, "dropout": 0.1}, {"none": 0.8, "dropout": 0.7}, claims.PARTLY),    # gap shrank, accuracy fell
+    ({"none": 0.2, "dropout": 0.19}, None, claims.PARTLY),
+    ({"none": 0.2, "dropout": 0.25}, None, claims.NOT_SUPPORTED),
 ])
-def test_overfitting_verdicts(gaps, expected):
-    assert claims.can_overfit({"overfitting": overfitting(gaps)})[0] == expected
+def test_regularisation_verdicts(gaps, tests, expected):
+    assert claims.regularisation_helps({"overfitting": overfitting(gaps, tests)})[0] == expected
 
 
 def test_audit_of_committed_results_covers_every_claim():
