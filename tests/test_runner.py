@@ -44,23 +44,19 @@ def assert_untouched(results_dir):
     assert sorted(p.name for p in results_dir.iterdir()) == ["seed_example.ipynb", "seed_example.json"]
 
 
-def test_a_failing_notebook_names_the_experiment_and_cause_and_keeps_old_results(tmp_path):
-    # The notebook writes a partial results file, then fails: nothing of it may be published.
-    body = ("from grubook import results\n"
-            "results.save('seed_example', parameters={}, seeds=[0], per_seed=[], tolerances={}, results_dir=results_dir)\n"
-            "raise RuntimeError('simulated divergence at epoch 3')")
+@pytest.mark.parametrize("body,message", [
+    # Writes a partial results file, then fails: nothing of it may be published.
+    ("from grubook import results\n"
+     "results.save('seed_example', parameters={}, seeds=[0], per_seed=[], tolerances={}, results_dir=results_dir)\n"
+     "raise RuntimeError('simulated divergence at epoch 3')",
+     r"'seed_example' failed: RuntimeError: simulated divergence at epoch 3"),
+    # Finishes without writing any results.
+    ("x = 1", "without writing seed_example.json"),
+], ids=["fails-after-partial-write", "writes-nothing"])
+def test_a_failed_run_names_the_experiment_and_cause_and_keeps_old_results(tmp_path, body, message):
     experiments = failing_copy_of("seed_example", tmp_path, body)
     results_dir = previous_results(tmp_path)
-    with pytest.raises(ExperimentFailed, match=r"'seed_example' failed: RuntimeError: simulated divergence at epoch 3"):
-        reproduce(["seed_example"], quick=True, results_dir=results_dir, experiments_dir=experiments,
-                  progress=False)
-    assert_untouched(results_dir)
-
-
-def test_a_notebook_that_writes_nothing_is_a_failure(tmp_path):
-    experiments = failing_copy_of("seed_example", tmp_path, "x = 1")
-    results_dir = previous_results(tmp_path)
-    with pytest.raises(ExperimentFailed, match="without writing seed_example.json"):
+    with pytest.raises(ExperimentFailed, match=message):
         reproduce(["seed_example"], quick=True, results_dir=results_dir, experiments_dir=experiments,
                   progress=False)
     assert_untouched(results_dir)
