@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .results import RESULTS_DIR, load
 
-__all__ = ["glue_results", "glue_value", "glue_figure", "pct", "start_tensorflow"]
+__all__ = ["glue_results", "glue_value", "glue_verdicts", "glue_figure", "pct", "start_tensorflow"]
 
 
 def glue_value(key: str, value) -> None:
@@ -35,6 +35,14 @@ def glue_results(experiment: str, results_dir=RESULTS_DIR) -> dict:
     glue_value(f"{experiment}.wall_seconds", float(res["provenance"]["wall_seconds"]))
     glue_value(f"{experiment}.seeds", len(res["seeds"]))
     return res
+
+
+def glue_verdicts(results_by_experiment: dict, prefix: str = "verdict") -> None:
+    """Glue every claim's verdict as ``<prefix>.<judging function's name>`` (see grubook.claims)."""
+    from .claims import CLAIMS
+
+    for _, judge in CLAIMS:
+        glue_value(f"{prefix}.{judge.__name__}", judge(results_by_experiment)[0])
 
 
 def glue_figure(key: str, fig) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .reference import count_params
 
-__all__ = ["CLAIMS", "audit", "SUPPORTED", "PARTLY", "NOT_SUPPORTED"]
+__all__ = ["CLAIMS", "audit", "gru_over_lstm_step_ratios", "SUPPORTED", "PARTLY", "NOT_SUPPORTED"]
 
 SUPPORTED, PARTLY, NOT_SUPPORTED = "supported", "partly supported", "not supported"
 
@@ -69,14 +69,19 @@ def fewer_parameters(r):
     return verdict, evidence, "efficiency"
 
 
+def gru_over_lstm_step_ratios(efficiency_results) -> list[float]:
+    """GRU training-step time / LSTM's, one per compiled configuration of the efficiency experiment."""
+    return [v for k, v in efficiency_results["metrics"].items()
+            if k.startswith("compiled.") and k.endswith("GRU_over_LSTM.train")]
+
+
 def more_efficient(r):
     """A GRU computes more simply and trains more efficiently than an LSTM.
 
     Supported if the GRU's compiled training step is at least 10 % faster than the LSTM's in
     every configuration; not supported if it is slower on average; partly otherwise.
     """
-    res = r["efficiency"]
-    ratios = [v for k, v in res["metrics"].items() if k.startswith("compiled.") and k.endswith("GRU_over_LSTM.train")]
+    ratios = gru_over_lstm_step_ratios(r["efficiency"])
     mean = sum(ratios) / len(ratios)
     verdict = SUPPORTED if max(ratios) <= 0.9 else (NOT_SUPPORTED if mean > 1.0 else PARTLY)
     evidence = (f"GRU training-step time / LSTM's: {min(ratios):.2f}–{max(ratios):.2f} "
