@@ -14,7 +14,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: book test test-fast reproduce reproduce-quick status lock clean venv
+.PHONY: book test test-fast reproduce reproduce-quick status bench lock clean venv
 
 venv: $(STAMP)
 
@@ -36,14 +36,22 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not slow and not reproduce and not browser"
 
+# Units run on a local Dask cluster (one single-threaded worker per core). WORKERS=N sizes it;
+# SCHEDULER=tcp://host:8786 (or GRUBOOK_SCHEDULER) uses an existing cluster instead.
+CLUSTER := $(if $(SCHEDULER),--scheduler $(SCHEDULER),$(if $(WORKERS),--workers $(WORKERS)))
+
 reproduce: $(STAMP)
-	$(PY) -m grubook reproduce $(EXPERIMENTS)
+	$(PY) -m grubook reproduce $(CLUSTER) $(EXPERIMENTS)
 
 reproduce-quick: $(STAMP)
-	$(PY) -m grubook reproduce --quick $(EXPERIMENTS)
+	$(PY) -m grubook reproduce --quick $(CLUSTER) $(EXPERIMENTS)
 
 status: $(STAMP)
 	$(PY) -m grubook status
+
+# Serial (one process, default threads) against the local cluster, on the quick suite.
+bench: $(STAMP)
+	$(PY) -m grubook bench $(if $(WORKERS),--workers $(WORKERS))
 
 # Re-resolve every transitive version from pyproject.toml's direct dependencies.
 lock:

@@ -1,6 +1,12 @@
 """The book builds with warnings as errors, and its pages carry computed numbers, not placeholders."""
 
+import json
+import os
 import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -57,3 +63,27 @@ def test_mathjax_is_served_from_the_build(built_book):
     assert "cdn.jsdelivr" not in html and "unpkg.com/mathjax" not in html
     assert (built_book / "_static" / "mathjax" / "tex-chtml.js").is_file()
     assert any((built_book / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))
+
+
+def test_the_book_follows_its_results(tmp_path):
+    """Change a results file, run the same build command again: the pages that read it change.
+    (Sphinx alone rebuilds only pages whose source changed; grubook.sphinx_dependencies fixes that.)"""
+    from grubook import results as R
+
+    folder = tmp_path / "results"
+    shutil.copytree(R.RESULTS_DIR, folder)
+    env = os.environ | {"GRUBOOK_BOOK_RESULTS": str(folder)}
+    command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(R.REPO_ROOT), "--builder", "html",
+               "-W", "-n", "--keep-going", "--path-output", str(tmp_path / "out")]
+
+    def build():
+        proc = subprocess.run(command, cwd=R.REPO_ROOT, env=env, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+        return page_text((tmp_path / "out" / "_build" / "html" / "book" / "claims.html").read_text())
+
+    assert "no such message" not in build()
+    data = json.loads((folder / "seed_example.json").read_text())
+    data["data"]["original_error"] = "IndexError: no such message"
+    data["seal"] = R.seal(data)                                  # a legitimate new result, sealed
+    (folder / "seed_example.json").write_text(json.dumps(data))
+    assert "As written it raises IndexError: no such message" in build()

@@ -1,17 +1,107 @@
-"""Same machine, same seed: identical numbers, through the whole papermill pipeline."""
+"""Same machine, same seed: identical numbers, through the whole papermill pipeline, wherever the
+units run: one local worker, two local workers, or a separately started Dask scheduler with two
+worker processes."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
+from distributed import Client
 
 from grubook.runner import reproduce
 
 pytestmark = pytest.mark.slow
 
 
-def test_quick_experiment_twice_gives_identical_metrics(tmp_path):
-    first = reproduce(["long_range"], quick=True, results_dir=tmp_path / "a", progress=False)["long_range"]
-    second = reproduce(["long_range"], quick=True, results_dir=tmp_path / "b", progress=False)["long_range"]
-    assert first["per_seed"] == second["per_seed"]                 # exact, not approximate
-    assert first["data"]["curves"] == second["data"]["curves"]
+def numbers(res):
+    """Everything a run computes (per-seed metrics, curves, gradients, gates), nothing about where."""
+    return {"per_seed": res["per_seed"], "aggregates": res["aggregates"], "metrics": res["metrics"],
+            "data": res["data"], "inputs_sha256": res["provenance"]["inputs_sha256"]}
+
+
+@pytest.fixture(scope="module")
+def dask_cluster(tmp_path_factory):
+    """A real `dask scheduler` and two `dask worker` processes on 127.0.0.1, started as subprocesses."""
+    folder = tmp_path_factory.mktemp("dask")
+    bin_dir = Path(sys.executable).parent
+    scheduler_file = folder / "scheduler.json"
+    env = os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3"}
+    log = open(folder / "dask.log", "w")
+    procs = [subprocess.Popen([str(bin_dir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0",
+                               "--no-dashboard", "--scheduler-file", str(scheduler_file)],
+                              stdout=log, stderr=log, env=env, cwd=folder)]
+    deadline = time.time() + 60
+    while not scheduler_file.is_file() and time.time() < deadline:
+        time.sleep(0.2)
+    assert scheduler_file.is_file(), (folder / "dask.log").read_text()
+    address = json.loads(scheduler_file.read_text())["address"]
+    # `python -m grubook worker` execs `dask worker` with one thread and the thread variables set.
+    procs.append(subprocess.Popen([sys.executable, "-m", "grubook", "worker", address, "--nworkers", "2",
+                                   "--host", "127.0.0.1"],
+                                  stdout=log, stderr=log, env=env, cwd=folder))
+    with Client(address, timeout="60s") as client:
+        client.wait_for_workers(2, timeout=120)
+    yield address
+    for proc in reversed(procs):
+        proc.terminate()
+    for proc in procs:
+        proc.wait(timeout=60)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def one_worker(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("one-worker")
+    return reproduce(["long_range"], quick=True, results_dir=folder, progress=False, workers=1)["long_range"]
+
+
+def test_one_worker_and_two_workers_give_identical_numbers(one_worker, tmp_path):
+    two = reproduce(["long_range"], quick=True, results_dir=tmp_path, progress=False, workers=2)["long_range"]
+    assert two["provenance"]["execution"]["workers"] == 2
+    assert one_worker["provenance"]["execution"]["workers"] == 1
+    assert numbers(two) == numbers(one_worker)                      # exact, not approximate
+
+
+def test_a_separate_scheduler_with_two_workers_gives_identical_numbers(one_worker, dask_cluster, tmp_path):
+    remote = reproduce(["long_range"], quick=True, results_dir=tmp_path, progress=False,
+                       scheduler=dask_cluster)["long_range"]
+    execution = remote["provenance"]["execution"]
+    assert execution["scheduler"] == "remote" and execution["workers"] == 2 and execution["threads_per_worker"] == 1
+    assert numbers(remote) == numbers(one_worker)
+
+
+def test_a_hostile_home_folder_changes_no_number_and_is_not_written_to(one_worker, tmp_path):
+    """~/.keras asking for float64, an IPython startup file and a matplotlibrc: none may reach the
+    kernel or the workers, and the run writes nothing into the home folder."""
+    home = tmp_path / "home"
+    (home / ".keras").mkdir(parents=True)
+    (home / ".keras" / "keras.json").write_text('{"floatx": "float64", "epsilon": 1e-3, "backend": "tensorflow"}')
+    startup = home / ".ipython" / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-hostile.py").write_text("import numpy as np\nnp.random.seed(12345)\n"
+                                           f"open({str(tmp_path / 'startup-ran')!r}, 'w').write('ran')\n")
+    (home / ".config" / "matplotlib").mkdir(parents=True)
+    (home / ".config" / "matplotlib" / "matplotlibrc").write_text("figure.dpi: 17\n")
+    before = sorted(str(p.relative_to(home)) for p in home.rglob("*"))
+    results = tmp_path / "results"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KERAS", "IPYTHON", "MPL", "JUPYTER", "XDG"))}
+    proc = subprocess.run([sys.executable, "-m", "grubook", "reproduce", "long_range", "--quick", "--workers", "1",
+                           "--results-dir", str(results)], env=env | {"HOME": str(home)},
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    from grubook.results import load
+
+    hostile = load("long_range", results)
+    assert not (tmp_path / "startup-ran").exists(), "an IPython startup file ran inside the experiment kernel"
+    assert hostile["provenance"]["keras"]["floatx"] == "float32"
+    assert numbers(hostile) == numbers(one_worker)
+    assert sorted(str(p.relative_to(home)) for p in home.rglob("*")) == before, "the run wrote into the home folder"
+    shutil.rmtree(home)
 
 
 def test_different_seeds_give_different_training():

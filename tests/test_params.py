@@ -21,13 +21,15 @@ def test_every_notebook_default_and_quick_setting_is_valid(name):
 
 
 @pytest.mark.parametrize("name,key,value,expected", [
-    ("seed_example", "epochs", 0, r"'epochs' must be an integer >= 1, got 0"),
-    ("overfitting", "epochs", -3, r"'epochs' must be an integer >= 1, got -3"),
-    ("seed_example", "epochs", 2.5, r"'epochs' must be an integer >= 1, got 2.5"),
-    ("long_range", "lengths", [50, 1], r"'lengths' must be .*each an integer >= 2, got \[50, 1\]"),
+    ("seed_example", "epochs", 0, r"'epochs' must be an integer in \[1, 100000\], got 0"),
+    ("overfitting", "epochs", -3, r"'epochs' must be an integer in \[1, 100000\], got -3"),
+    ("seed_example", "epochs", 2.5, r"'epochs' must be an integer in \[1, 100000\], got 2.5"),
+    ("long_range", "lengths", [50, 1], r"'lengths' must be .*each an integer in \[2, 100000\], got \[50, 1\]"),
+    ("long_range", "steps", 10**9, r"'steps' must be an integer in \[1, 10000000\], got 1000000000"),
+    ("seed_example", "seeds", list(range(1001)), r"'seeds' must be a list of 1 to 1000 distinct values"),
     ("seed_example", "cells", ["GRU", "Transformer"],
      r"'cells' must be a non-empty list of distinct names from \['SimpleRNN', 'LSTM', 'GRU'\], got \['GRU', 'Transformer'\]"),
-    ("real_sequences", "seeds", [], r"'seeds' must be a list of at least 1 distinct values.*got \[\]"),
+    ("real_sequences", "seeds", [], r"'seeds' must be a list of 1 to 1000 distinct values.*got \[\]"),
     ("real_sequences", "datasets", ["mnist"], r"'datasets' must be .*\['digits', 'italy_power_demand'\]"),
     ("overfitting", "dropout", 1.0, r"'dropout' must be a number in \[0, 1\), got 1.0"),
     ("long_range", "analysis_length", 77, r"'analysis_length' must be one of lengths \[50, 100, 200, 400\], got 77"),
@@ -72,9 +74,10 @@ def test_collect_reads_a_notebook_namespace():
 
 @pytest.mark.parametrize("argv,message", [
     (["reproduce", "nosuch"], "unknown experiment 'nosuch'"),
-    (["reproduce", "seed_example", "--set", "epochs=0"], "'epochs' must be an integer >= 1, got 0"),
+    (["reproduce", "seed_example", "--set", "epochs=0"], "'epochs' must be an integer in [1, 100000], got 0"),
     (["reproduce", "long_range", "--set", "lengths=[1]"], "'lengths' must be"),
-    (["reproduce", "seed_example", "--set", "seeds=[]"], "'seeds' must be a list of at least 1"),
+    (["reproduce", "seed_example", "--set", "seeds=[]"], "'seeds' must be a list of 1 to 1000"),
+    (["reproduce", "seed_example", "--set", "results_dir='/tmp'"], "unknown parameter 'results_dir'"),
 ])
 def test_cli_reports_bad_input_with_exit_code_2(argv, message, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "grubook", *argv, "--results-dir", str(tmp_path)],

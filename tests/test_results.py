@@ -65,22 +65,88 @@ def test_compare_accepts_identical_results_and_rel_tolerance(tmp_path):
     assert not all(r["ok"] for r in results.compare(committed, new))
 
 
-def test_status_reports_missing_fresh_and_stale(tmp_path):
-    rows = {r["experiment"]: r["status"] for r in status(results_dir=tmp_path)}
-    assert set(rows.values()) == {"missing"}
-    committed = results.RESULTS_DIR / "overfitting.json"
-    if not committed.is_file():
-        pytest.skip("no committed overfitting results yet")
-    shutil.copy(committed, tmp_path / "overfitting.json")
-    data = json.loads(committed.read_text())
+def published_copy(tmp_path, name, edit=None, reseal=True):
+    """A copy of a committed results file in ``tmp_path``, edited by ``edit(data)`` and, as the runner
+    would after a real run, given a fresh inputs hash and seal."""
     from grubook.results import inputs_sha256
-    data["provenance"]["inputs_sha256"] = inputs_sha256(
-        results.EXPERIMENTS_DIR / "overfitting.md", data["parameters"])
+
+    data = json.loads((results.RESULTS_DIR / f"{name}.json").read_text())
+    if edit:
+        edit(data)
+    if reseal:
+        data["provenance"]["inputs_sha256"] = inputs_sha256(results.EXPERIMENTS_DIR / f"{name}.md",
+                                                            data["parameters"])
+        data["seal"] = results.seal(data)
+    (tmp_path / f"{name}.json").write_text(json.dumps(data, indent=1))
+    return tmp_path / f"{name}.json"
+
+
+def state(tmp_path):
+    return {r["experiment"]: r["status"] for r in status(results_dir=tmp_path)}
+
+
+def test_status_reports_missing_fresh_stale_and_custom_parameters(tmp_path):
+    assert set(state(tmp_path).values()) == {"missing"}
+    published_copy(tmp_path, "overfitting")
+    assert state(tmp_path)["overfitting"] == "fresh"
+    data = json.loads((tmp_path / "overfitting.json").read_text())
+    data["provenance"]["inputs_sha256"] = "0" * 64                 # made by other code than today's
+    data["seal"] = results.seal(data)
     (tmp_path / "overfitting.json").write_text(json.dumps(data))
-    assert {r["experiment"]: r["status"] for r in status(results_dir=tmp_path)}["overfitting"] == "fresh"
-    data["parameters"]["epochs"] += 1                            # results made with other parameters
-    (tmp_path / "overfitting.json").write_text(json.dumps(data))
-    assert {r["experiment"]: r["status"] for r in status(results_dir=tmp_path)}["overfitting"] == "stale"
+    assert state(tmp_path)["overfitting"] == "stale"
+    # Made on purpose with --set epochs=3: fresh for its own parameters, but not the book's defaults.
+    published_copy(tmp_path, "overfitting", edit=lambda d: d["parameters"].update(epochs=3))
+    row = next(r for r in status(results_dir=tmp_path) if r["experiment"] == "overfitting")
+    assert row["status"] == "custom" and "epochs=3 (default 40)" in row["detail"]
+
+
+def test_a_hand_edited_number_breaks_the_seal_and_the_field_is_named(tmp_path):
+    def edit(d):
+        d["aggregates"]["GRU.test_accuracy"]["mean"] = 0.1234
+    path = published_copy(tmp_path, "seed_example", edit=edit, reseal=False)
+    with pytest.raises(results.ResultsError, match=rf"{path}: content does not match its seal \(first "
+                                                   r"difference: aggregates\.GRU\.test_accuracy\)"):
+        results.load("seed_example", tmp_path)
+    assert state(tmp_path)["seed_example"] == "edited"
+
+
+def test_a_resealed_edit_is_caught_by_the_per_seed_values(tmp_path):
+    def edit(d):
+        d["aggregates"]["GRU.test_accuracy"]["mean"] = 0.1234
+    path = published_copy(tmp_path, "seed_example", edit=edit)
+    with pytest.raises(results.ResultsError, match=rf"{path}: aggregates\.GRU\.test_accuracy does not follow"):
+        results.load("seed_example", tmp_path)
+
+
+@pytest.mark.parametrize("damage,message", [
+    (lambda text: text[: len(text) // 2], r"not valid JSON .* corrupt or truncated"),
+    (lambda text: text.replace('"mean": 0.', '"mean": NaN, "was": 0.', 1), r"it holds the non-finite number NaN"),
+    (lambda text: text.replace('"mean": 0.', '"mean": -Infinity, "was": 0.', 1), r"it holds the non-finite number -Infinity"),
+    (lambda text: json.dumps({k: v for k, v in json.loads(text).items() if k not in ("provenance", "seal")}),
+     r"incomplete results file, missing provenance, seal"),
+], ids=["truncated", "nan", "infinity", "no-provenance"])
+def test_a_damaged_file_gives_one_clear_error_naming_it(tmp_path, damage, message):
+    path = published_copy(tmp_path, "seed_example")
+    path.write_text(damage(path.read_text()))
+    with pytest.raises(results.ResultsError, match=rf"{path}: {message}"):
+        results.load("seed_example", tmp_path)
+    assert state(tmp_path)["seed_example"] in ("corrupt", "edited")
+
+
+def test_check_refuses_results_that_compare_nothing_before_any_run(tmp_path):
+    from grubook.runner import preflight
+
+    published_copy(tmp_path, "seed_example", edit=lambda d: d.update(
+        tolerances={}, not_compared={n: "none" for n in [*d["aggregates"], *d["metrics"]]}))
+    with pytest.raises(results.ResultsError, match="compares nothing"):
+        preflight(["seed_example"], tmp_path)
+
+
+def test_notebooks_cannot_write_the_committed_results(tmp_path, monkeypatch):
+    with pytest.raises(ValueError, match="notebooks do not write the committed results"):
+        save_example(tmp_path, results_dir=results.RESULTS_DIR)
+    monkeypatch.setattr(results, "PAPERMILL_RESULTS_DIR", tmp_path / "papermill")
+    assert save_example(tmp_path, results_dir=None) == tmp_path / "papermill" / "demo.json"
 
 
 def test_inputs_hash_covers_what_can_change_a_number(tmp_path, monkeypatch):

@@ -1,4 +1,6 @@
-"""The papermill runner: real notebooks, real kernels. Failures and interruptions keep old results."""
+"""The papermill runner on Dask: real notebooks, real kernels, real workers. A unit that raises, a
+worker killed with -9, Ctrl-C and SIGTERM all give an error that names the experiment (and the
+unit), keep the old results, and leave no process and no staging folder behind."""
 
 import json
 import os
@@ -7,10 +9,11 @@ import subprocess
 import sys
 import time
 
+import psutil
 import pytest
 
-from grubook.results import EXPERIMENTS_DIR
-from grubook.runner import ExperimentFailed, reproduce
+from grubook.results import EXPERIMENTS_DIR, load
+from grubook.runner import RUNS_DIR, ExperimentFailed, reproduce
 
 pytestmark = pytest.mark.slow
 
@@ -30,6 +33,15 @@ def failing_copy_of(name, tmp_path, body):
     return folder
 
 
+def napping_unit(marker):
+    """Notebook code: one unit on the cluster that writes its worker's pid to ``marker``, then sleeps."""
+    return ("import os, time\nfrom grubook import parallel\n"
+            "def nap(marker):\n"
+            "    open(marker, 'w').write(str(os.getpid()))\n"
+            "    time.sleep(300)\n"
+            f"parallel.run_units('seed_example', [parallel.Unit('nap/seed0', nap, {{'marker': {str(marker)!r}}})])")
+
+
 def previous_results(tmp_path):
     results_dir = tmp_path / "results"
     results_dir.mkdir()
@@ -44,6 +56,40 @@ def assert_untouched(results_dir):
     assert sorted(p.name for p in results_dir.iterdir()) == ["seed_example.ipynb", "seed_example.json"]
 
 
+def start_runner(results_dir, experiments):
+    return subprocess.Popen(
+        [sys.executable, "-m", "grubook", "reproduce", "seed_example", "--quick", "--workers", "2",
+         "--results-dir", str(results_dir), "--experiments-dir", str(experiments)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def wait_for(marker, proc, seconds=120):
+    deadline = time.time() + seconds
+    while time.time() < deadline and not marker.is_file():
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.2)
+    assert marker.is_file(), "the unit never started"
+    time.sleep(0.5)
+    return int(marker.read_text())
+
+
+def assert_no_process_left(pids):
+    time.sleep(1)
+    alive = []
+    for pid in pids:
+        try:
+            p = psutil.Process(pid)
+            if p.status() != psutil.STATUS_ZOMBIE:
+                alive.append((pid, p.name()))
+        except psutil.NoSuchProcess:
+            pass
+    assert not alive, f"processes left running: {alive}"
+
+
+def assert_no_run_folder_of(pid):
+    assert not any(RUNS_DIR.glob(f"run-{pid}-*")), "the run's private folder was left behind"
+
+
 @pytest.mark.parametrize("body,message", [
     # Writes a partial results file, then fails: nothing of it may be published.
     ("from grubook import results\n"
@@ -52,43 +98,66 @@ def assert_untouched(results_dir):
      r"'seed_example' failed: RuntimeError: simulated divergence at epoch 3"),
     # Finishes without writing any results.
     ("x = 1", "without writing seed_example.json"),
-], ids=["fails-after-partial-write", "writes-nothing"])
+    # A unit raises on a worker: the error names the experiment and the unit.
+    ("from grubook import parallel\n"
+     "def diverge(seed):\n    raise FloatingPointError(f'loss is NaN at step 120 (seed {seed})')\n"
+     "parallel.run_units('seed_example', [parallel.Unit('GRU/seed2', diverge, {'seed': 2})])",
+     r"'seed_example' failed: UnitFailed: seed_example: unit 'GRU/seed2' failed: FloatingPointError: "
+     r"loss is NaN at step 120 \(seed 2\)"),
+], ids=["fails-after-partial-write", "writes-nothing", "unit-raises"])
 def test_a_failed_run_names_the_experiment_and_cause_and_keeps_old_results(tmp_path, body, message):
     experiments = failing_copy_of("seed_example", tmp_path, body)
     results_dir = previous_results(tmp_path)
     with pytest.raises(ExperimentFailed, match=message):
         reproduce(["seed_example"], quick=True, results_dir=results_dir, experiments_dir=experiments,
-                  progress=False)
+                  progress=False, workers=1)
     assert_untouched(results_dir)
+    assert_no_run_folder_of(os.getpid())
 
 
-def test_ctrl_c_during_a_run_keeps_old_results(tmp_path):
-    experiments = failing_copy_of("seed_example", tmp_path, "import time\ntime.sleep(120)")
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm", "kill-9-worker"])
+def test_an_interrupted_run_names_the_cause_keeps_old_results_and_leaves_nothing(tmp_path, how):
+    marker = tmp_path / "unit-started"
+    experiments = failing_copy_of("seed_example", tmp_path, napping_unit(marker))
     results_dir = previous_results(tmp_path)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "grubook", "reproduce", "seed_example", "--quick", "--results-dir",
-         str(results_dir), "--experiments-dir", str(experiments)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    # Wait until the kernel is executing (its staging folder exists), then press Ctrl-C:
-    # a terminal sends SIGINT to the whole foreground process group.
-    deadline = time.time() + 60
-    while time.time() < deadline and not any(p.name.startswith(".staging") for p in results_dir.iterdir()):
-        time.sleep(0.2)
-    time.sleep(4)
-    os.killpg(proc.pid, signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
-    assert "seed_example" in err and "interrupted" in err and "left untouched" in err
+    proc = start_runner(results_dir, experiments)
+    worker = wait_for(marker, proc)
+    started = {p.pid for p in psutil.Process(proc.pid).children(recursive=True)}
+    assert worker in started and len(started) >= 3          # kernel, workers (and their nannies)
+    if how == "ctrl-c":
+        os.killpg(proc.pid, signal.SIGINT)                   # a terminal signals the whole foreground group
+    elif how == "sigterm":
+        proc.send_signal(signal.SIGTERM)                     # `timeout` and CI cancels signal the runner only
+    else:
+        os.kill(worker, signal.SIGKILL)
+    _, err = proc.communicate(timeout=120)
+    expected = {"ctrl-c": (130, "interrupted"), "sigterm": (143, "terminated (SIGTERM)"),
+                "kill-9-worker": (1, "unit 'nap/seed0' failed: its worker process died")}[how]
+    assert proc.returncode == expected[0], err
+    assert expected[1] in err and "seed_example" in err and "left untouched" in err, err
+    assert "Traceback" not in err, err
     assert_untouched(results_dir)
+    assert_no_process_left(started)
+    assert_no_run_folder_of(proc.pid)
 
 
-def test_quick_run_writes_results_with_provenance(tmp_path):
-    out = reproduce(["seed_example"], quick=True, results_dir=tmp_path, progress=False)
-    res = json.loads((tmp_path / "seed_example.json").read_text())
+def test_quick_run_writes_sealed_results_with_provenance_and_clears_leftovers(tmp_path):
+    (tmp_path / ".staging-seed_example-old").mkdir()                  # left by a killed older runner
+    (tmp_path / ".seed_example.json.x1y2.tmp").write_text("{")         # an atomic write cut short
+    out = reproduce(["seed_example"], quick=True, results_dir=tmp_path, progress=False, workers=2)
+    res = load("seed_example", tmp_path)                                # verified: seal and aggregates
     assert res == out["seed_example"]
     prov = res["provenance"]
-    assert set(prov) >= {"packages", "cpu", "platform", "wall_seconds", "git_commit", "inputs_sha256"}
-    assert prov["packages"]["tensorflow"] and len(prov["inputs_sha256"]) == 64
+    assert set(prov) >= {"packages", "cpu", "platform", "wall_seconds", "git_commit", "inputs_sha256",
+                         "keras", "execution"}
+    assert prov["packages"]["tensorflow"] and prov["packages"]["dask"] and len(prov["inputs_sha256"]) == 64
+    assert prov["keras"] == {"backend": "tensorflow", "floatx": "float32"}
+    execution = prov["execution"]
+    assert execution["scheduler"] == "local" and execution["workers"] == 2 and execution["threads_per_worker"] == 1
+    assert set(execution["units"]) == {"SimpleRNN/seed0", "LSTM/seed0", "GRU/seed0", "GRU_shuffled0/seed0",
+                                       "baselines/seed0"}
+    assert all(u["host"] for u in execution["units"].values())
     assert res["parameters"]["epochs"] == 3 and res["seeds"] == [0]
+    assert "results_dir" not in res["parameters"] and "scheduler" not in res["parameters"]
     assert (tmp_path / "seed_example.ipynb").is_file()
-    assert not any(p.name.startswith(".") for p in tmp_path.iterdir())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["seed_example.ipynb", "seed_example.json"]

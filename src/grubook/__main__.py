@@ -1,14 +1,23 @@
-"""Command line: ``python -m grubook reproduce|status|check``.
+"""Command line: ``python -m grubook reproduce|status|check|bench``.
 
     python -m grubook reproduce [NAME ...] [--quick] [--set KEY=VALUE ...] [--results-dir DIR]
-    python -m grubook status
-    python -m grubook check [NAME ...]      re-run into a temporary folder and compare with the committed results
+                                [--workers N | --scheduler ADDRESS]
+    python -m grubook status [--results-dir DIR]
+    python -m grubook check [NAME ...] [--workers N | --scheduler ADDRESS]
+    python -m grubook worker SCHEDULER_ADDRESS [DASK_WORKER_OPTIONS, e.g. --host 10.0.0.6]
+                                start `dask worker` processes for a cluster you run yourself
+    python -m grubook bench     the quick suite serially (one process, default threads) and on the
+                                local Dask cluster; writes experiments/results/benchmark.json
+
+Units of work run on a Dask cluster: by default a local one on 127.0.0.1 with one single-threaded
+worker process per core; --scheduler (or $GRUBOOK_SCHEDULER) uses an existing one instead.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -18,11 +27,39 @@ def _parse_override(text: str) -> tuple[str, object]:
     if "=" not in text:
         raise argparse.ArgumentTypeError(f"--set takes KEY=VALUE, got {text!r}")
     key, raw = text.split("=", 1)
+    if len(raw) > 10_000:
+        raise argparse.ArgumentTypeError(f"--set {key}: value is {len(raw)} characters long; at most 10000")
     try:
         value = ast.literal_eval(raw)
     except (ValueError, SyntaxError):
         value = raw                                     # a bare word is a string
+    except (RecursionError, MemoryError):
+        raise argparse.ArgumentTypeError(f"--set {key}: value is nested too deeply to read") from None
     return key.strip(), value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
+    return value
+
+
+def _on_sigterm(signum, frame):
+    from .runner import Terminated
+
+    raise Terminated()
+
+
+def _add_cluster_options(parser):
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--workers", type=_positive_int, default=None,
+                       help="worker processes of the local Dask cluster (default: one per core); 1 to debug")
+    group.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="use an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 (or set GRUBOOK_SCHEDULER)")
 
 
 def main(argv=None) -> int:
@@ -31,58 +68,110 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     rep = sub.add_parser("reproduce", help="run experiments through papermill and write their results")
     rep.add_argument("names", nargs="*", help="experiments to run (default: all)")
-    rep.add_argument("--quick", action="store_true", help="small settings (about 2 minutes in all); "
+    rep.add_argument("--quick", action="store_true", help="small settings (about a minute in all); "
                      "results go to _build/results-quick unless --results-dir is given")
     rep.add_argument("--set", dest="overrides", type=_parse_override, action="append", default=[],
                      metavar="KEY=VALUE", help="override a notebook parameter, e.g. --set epochs=5 "
-                     "or --set 'seeds=[0,1]' (with one experiment name)")
+                     "or --set 'seeds=[0,1]' (with one experiment name and --results-dir)")
     rep.add_argument("--results-dir", type=Path, default=None)
     rep.add_argument("--experiments-dir", type=Path, default=None, help=argparse.SUPPRESS)
-    sub.add_parser("status", help="which committed results are stale")
+    _add_cluster_options(rep)
+    st = sub.add_parser("status", help="which results are fresh, stale, custom, edited, corrupt or missing")
+    st.add_argument("--results-dir", type=Path, default=None, help="default: experiments/results")
     chk = sub.add_parser("check", help="re-run experiments and compare with the committed results")
     chk.add_argument("names", nargs="*")
+    chk.add_argument("--results-dir", type=Path, default=None, help="the results to compare with "
+                     "(default: experiments/results)")
+    _add_cluster_options(chk)
+    wrk = sub.add_parser("worker", help="start Dask worker processes for a cluster you run yourself, "
+                         "with one thread each and the environment the units need")
+    wrk.add_argument("scheduler_address", metavar="SCHEDULER_ADDRESS", help="e.g. tcp://10.0.0.5:8786")
+    wrk.add_argument("dask_args", nargs=argparse.REMAINDER, help="more `dask worker` options, e.g. "
+                     "--host 10.0.0.6 --nworkers 8 (default: one process per core, no dashboard)")
+    bench = sub.add_parser("bench", help="time the quick suite serially and on the local cluster")
+    bench.add_argument("--workers", type=_positive_int, default=None)
+    bench.add_argument("--output", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
-    from . import params as P
-    from .runner import ExperimentFailed, reproduce, status
+    if args.command == "worker":
+        import os
 
+        from .parallel import SINGLE_THREAD_ENV
+
+        dask = str(Path(sys.executable).parent / "dask")
+        extra = [a for a in args.dask_args if a != "--"]
+        defaults = ([] if "--nworkers" in extra else ["--nworkers", "auto"]) + (
+            [] if any(a.startswith("--dashboard") for a in extra) else ["--no-dashboard"])
+        os.execve(dask, [dask, "worker", "--nthreads", "1", *defaults, *extra, args.scheduler_address],
+                  os.environ | SINGLE_THREAD_ENV | {"TF_CPP_MIN_LOG_LEVEL": "2"})
+
+    from . import params as P
+    from .results import RESULTS_DIR, ResultsError
+    from .runner import ExperimentFailed, Terminated, leftovers, reproduce, status
+
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    cluster = {"workers": getattr(args, "workers", None), "scheduler": getattr(args, "scheduler", None)}
     try:
         if args.command == "reproduce":
             if args.overrides and len(args.names) != 1:
                 parser.error("--set needs exactly one experiment name (parameters differ between experiments)")
             extra = {"experiments_dir": args.experiments_dir} if args.experiments_dir else {}
             results = reproduce(args.names or None, quick=args.quick, overrides=dict(args.overrides),
-                                results_dir=args.results_dir, **extra)
+                                results_dir=args.results_dir, **cluster, **extra)
             for name, res in results.items():
                 print(f"{name}: {res['provenance']['wall_seconds']:.1f} s")
             return 0
         if args.command == "status":
-            rows = status()
+            folder = args.results_dir or RESULTS_DIR
+            rows = status(results_dir=folder)
             print(f"{'experiment':<16} {'status':<8} {'wall s':>8}  inputs_sha256")
             for r in rows:
                 wall = f"{r['wall_seconds']:.1f}" if r["wall_seconds"] is not None else "-"
                 print(f"{r['experiment']:<16} {r['status']:<8} {wall:>8}  {(r['inputs_sha256'] or '-')[:16]}")
-            return 0 if all(r["status"] == "fresh" for r in rows) else 3
+                if r["detail"]:
+                    print(f"{'':<16} {r['detail']}")
+            stray = leftovers(folder)
+            for path in stray:
+                print(f"leftover of an interrupted run: {path} (the next reproduce removes it)")
+            return 0 if all(r["status"] == "fresh" for r in rows) and not stray else 3
         if args.command == "check":
-            from .results import RESULTS_DIR, compare, format_comparison, load
+            from .results import compare, format_comparison
+            from .runner import preflight
 
+            committed = preflight(args.names or None, args.results_dir or RESULTS_DIR)
             with tempfile.TemporaryDirectory(prefix="grubook-check-") as tmp:
-                new = reproduce(args.names or None, results_dir=Path(tmp))
-                failed = False
-                for name, res in new.items():
-                    rows = compare(load(name, RESULTS_DIR), res)
-                    print(format_comparison(name, rows, only_failures=False))
-                    failed |= not all(r["ok"] for r in rows)
+                new = reproduce(list(committed), results_dir=Path(tmp), **cluster)
+            failed = False
+            for name, res in new.items():
+                rows = compare(committed[name], res)
+                print(format_comparison(name, rows, only_failures=False))
+                failed |= not rows or not all(r["ok"] for r in rows)
             return 1 if failed else 0
-    except (P.ParameterError, P.UnknownExperimentError, FileNotFoundError) as err:
+        if args.command == "bench":
+            from .bench import run_benchmark
+
+            report = run_benchmark(workers=args.workers, output=args.output)
+            print(report["summary"])
+            return 0
+    except (P.ParameterError, P.UnknownExperimentError, FileNotFoundError, ResultsError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except ExperimentFailed as err:
-        print(f"error: {err}", file=sys.stderr)
+        from .runner import LOG
+
+        print(f"error: {err} Kernel and worker messages: {LOG}", file=sys.stderr)
+        if "terminated" in err.cause:
+            return 143
         return 130 if "interrupted" in err.cause else 1
     except KeyboardInterrupt:
         print("error: interrupted; results were left untouched", file=sys.stderr)
         return 130
+    except Terminated:
+        print("error: terminated (SIGTERM); results were left untouched", file=sys.stderr)
+        return 143
+    except MemoryError:
+        print("error: out of memory; a parameter is probably far too large", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -7,7 +7,7 @@ import numpy as np
 from .models import recurrent_layer
 from .reference import gru_forward, weights_from_keras
 
-__all__ = ["state_gradient_norms", "gate_traces"]
+__all__ = ["state_gradient_norms", "log10_ratio_first_last", "gradient_floor", "gate_traces"]
 
 
 def state_gradient_norms(model, x, y) -> np.ndarray:
@@ -37,6 +37,18 @@ def state_gradient_norms(model, x, y) -> np.ndarray:
     grads = tape.gradient(loss, hidden)
     # The loss is a batch mean; scale back to per-sequence gradients before taking norms.
     return np.array([float(np.mean(np.linalg.norm(g.numpy() * batch, axis=1))) for g in grads])
+
+
+def gradient_floor(norms) -> np.ndarray:
+    """Gradient norms floored at the smallest normal float32: a gradient that underflowed to exactly 0
+    then reads "at most this small" instead of giving log(0) = -inf."""
+    return np.maximum(np.asarray(norms, dtype=float), np.finfo(np.float32).tiny)
+
+
+def log10_ratio_first_last(norms) -> float:
+    """log10(‖∂L/∂h_1‖ / ‖∂L/∂h_T‖): how many decades the gradient loses on its way back to step 1."""
+    floored = gradient_floor(norms)
+    return float(np.log10(floored[0] / floored[-1]))
 
 
 def gate_traces(model, x) -> dict:

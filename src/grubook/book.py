@@ -7,9 +7,17 @@ metric under ``<experiment>.<metric>``. Values are cast to plain Python floats a
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from .results import RESULTS_DIR, load
 
-__all__ = ["glue_results", "glue_value", "glue_verdicts", "glue_figure", "pct", "start_tensorflow"]
+__all__ = ["BOOK_RESULTS_DIR", "glue_results", "load_results", "glue_value", "glue_verdicts", "glue_figure",
+           "pct", "start_tensorflow", "paired_difference"]
+
+# The results the book reads: the committed ones, unless $GRUBOOK_BOOK_RESULTS names another folder
+# (to preview the book from, say, `make reproduce-quick` output; the tests use it too).
+BOOK_RESULTS_DIR = Path(os.environ.get("GRUBOOK_BOOK_RESULTS") or RESULTS_DIR)
 
 
 def glue_value(key: str, value) -> None:
@@ -21,9 +29,14 @@ def glue_value(key: str, value) -> None:
     glue(key, value, display=False)
 
 
-def glue_results(experiment: str, results_dir=RESULTS_DIR) -> dict:
+def load_results(experiment: str) -> dict:
+    """An experiment's verified results from the folder the book reads (``BOOK_RESULTS_DIR``)."""
+    return load(experiment, BOOK_RESULTS_DIR)
+
+
+def glue_results(experiment: str) -> dict:
     """Load an experiment's results and glue every number in it; returns the results."""
-    res = load(experiment, results_dir)
+    res = load_results(experiment)
     for name, agg in res["aggregates"].items():
         if agg["mean"] is not None:
             glue_value(f"{experiment}.{name}", float(agg["mean"]))
@@ -66,3 +79,21 @@ def start_tensorflow() -> None:
     import keras
 
     keras.ops.convert_to_numpy(keras.ops.zeros((1,)))
+
+
+def paired_difference(res: dict, a: str, b: str) -> dict:
+    """Metric ``a`` minus metric ``b``, paired by seed, with a 95 % Student-t interval.
+
+    Returns the mean difference, the interval's half-width, the number of seeds and a word for
+    prose: "above", "below", or "indistinguishable from" when the interval contains 0 (or when
+    there are too few seeds for an interval).
+    """
+    import numpy as np
+    from scipy import stats
+
+    pairs = [(run["metrics"].get(a), run["metrics"].get(b)) for run in res["per_seed"]]
+    d = np.array([x - y for x, y in pairs if x is not None and y is not None], dtype=float)
+    half = float(stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else float("inf")
+    mean = float(d.mean()) if len(d) else float("nan")
+    word = "above" if mean - half > 0 else "below" if mean + half < 0 else "indistinguishable from"
+    return {"mean": mean, "half_width": half, "n": int(len(d)), "word": word}

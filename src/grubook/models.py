@@ -19,10 +19,16 @@ def units_for_budget(cell: str, budget: int, features: int) -> int:
     return best
 
 
-def build(cell: str, units: int, *, time: int | None, features: int, outputs: int,
+def build(cell: str, units: int, *, time: int | None, features: int, outputs: int, seed: int,
           head: str = "softmax", dropout: float = 0.0, recurrent_dropout: float = 0.0,
           kernel_l2: float = 0.0, name: str | None = None):
     """``Input(time, features) -> <cell>(units) -> Dense(outputs, head)``.
+
+    Every random choice (initial weights, dropout masks) takes its seed from ``seed``. Keras would
+    otherwise draw these seeds from Python's global ``random`` generator, which other threads of
+    the same process (a Dask worker's communication threads) also draw from, so the initial
+    weights could depend on timing. The initializers are Keras' defaults, seeded: Glorot-uniform
+    kernels, orthogonal recurrent kernels, zero biases (and the LSTM's forget-gate bias of 1).
 
     Args:
         cell: "SimpleRNN", "LSTM" or "GRU" (Keras defaults otherwise: tanh, reset_after GRU,
@@ -31,6 +37,7 @@ def build(cell: str, units: int, *, time: int | None, features: int, outputs: in
         head: "softmax" for classification, "linear" for regression.
         dropout, recurrent_dropout: Keras' input and recurrent dropout rates of the cell.
         kernel_l2: L2 penalty on the recurrent layer's kernels (0 = none).
+        seed: the seed of every random choice in the model.
     """
     import keras
 
@@ -39,13 +46,17 @@ def build(cell: str, units: int, *, time: int | None, features: int, outputs: in
     if head not in ("softmax", "linear"):
         raise ValueError(f"head must be 'softmax' or 'linear', got {head!r}")
     regularizer = keras.regularizers.L2(kernel_l2) if kernel_l2 else None
+    base = 10 * int(seed)                      # distinct seeds for the three random initialisations
     layer = getattr(keras.layers, cell)(
         units, dropout=dropout, recurrent_dropout=recurrent_dropout,
-        kernel_regularizer=regularizer, recurrent_regularizer=regularizer, name=cell.lower())
+        kernel_initializer=keras.initializers.GlorotUniform(seed=base + 1),
+        recurrent_initializer=keras.initializers.Orthogonal(seed=base + 2),
+        kernel_regularizer=regularizer, recurrent_regularizer=regularizer, seed=base + 3, name=cell.lower())
     return keras.Sequential([
         keras.Input((time, features)),
         layer,
-        keras.layers.Dense(outputs, activation=head, name="head"),
+        keras.layers.Dense(outputs, activation=head, kernel_initializer=keras.initializers.GlorotUniform(seed=base + 4),
+                           name="head"),
     ], name=name or f"{cell.lower()}_{units}")
 
 
@@ -67,11 +78,12 @@ CUDNN_REQUIREMENTS = (("activation", "tanh"), ("recurrent_activation", "sigmoid"
 def cudnn_blockers(layer) -> list[str]:
     """The settings of a ``keras.layers.GRU`` that keep it off the cuDNN kernel (empty: eligible).
 
-    Masks must also be right-padded (strictly, all padding at the end), which depends on the
-    data and is not checked here.
+    Masks must also be right-padded (all padding at the end), which depends on the data and is not
+    checked here; Keras does not check it either before choosing cuDNN, and on the TensorFlow
+    backend a mask that is not right-padded then fails at run time.
     """
     config = layer.get_config()
-    blockers = []
+    blockers = [] if getattr(layer, "use_cudnn", "auto") is not False else ["use_cudnn=False (cuDNN switched off)"]
     for name, required in CUDNN_REQUIREMENTS:
         value = config.get(name)
         if isinstance(value, dict):                    # serialised activation

@@ -11,8 +11,8 @@ from typing import Any, Callable
 
 from .reference import CELL_NAMES
 
-__all__ = ["ParameterError", "UnknownExperimentError", "EXPERIMENTS", "validate", "collect",
-           "check_experiment_names"]
+__all__ = ["ParameterError", "UnknownExperimentError", "EXPERIMENTS", "EXECUTION_PARAMETERS", "validate",
+           "collect", "check_experiment_names", "scientific"]
 
 
 class ParameterError(ValueError):
@@ -37,8 +37,12 @@ def _is_number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def int_at_least(low: int) -> Rule:
-    return Rule(f"an integer >= {low}", lambda v: _is_int(v) and v >= low)
+def int_at_least(low: int, high: int | None = None) -> Rule:
+    """An integer >= low and, where an upper bound keeps absurd values from exhausting memory
+    or time, <= high."""
+    if high is None:
+        return Rule(f"an integer >= {low}", lambda v: _is_int(v) and v >= low)
+    return Rule(f"an integer in [{low}, {high}]", lambda v: _is_int(v) and low <= v <= high)
 
 
 def number_in(low: float, high: float, *, low_open: bool = False, high_open: bool = False) -> Rule:
@@ -51,11 +55,11 @@ def number_in(low: float, high: float, *, low_open: bool = False, high_open: boo
     return Rule(f"a number in {lo}{low}, {high}{hi}", ok)
 
 
-def list_of(rule: Rule, *, min_len: int = 1, unique: bool = True) -> Rule:
+def list_of(rule: Rule, *, min_len: int = 1, max_len: int = 1000, unique: bool = True) -> Rule:
     def ok(v):
-        return (isinstance(v, (list, tuple)) and len(v) >= min_len and all(rule.ok(x) for x in v)
+        return (isinstance(v, (list, tuple)) and min_len <= len(v) <= max_len and all(rule.ok(x) for x in v)
                 and (not unique or len(set(v)) == len(v)))
-    return Rule(f"a list of at least {min_len} distinct values, each {rule.allowed}", ok)
+    return Rule(f"a list of {min_len} to {max_len} distinct values, each {rule.allowed}", ok)
 
 
 def subset_of(choices: tuple[str, ...]) -> Rule:
@@ -64,28 +68,39 @@ def subset_of(choices: tuple[str, ...]) -> Rule:
     return Rule(f"a non-empty list of distinct names from {list(choices)}", ok)
 
 
-SEEDS = list_of(int_at_least(0))
+SEEDS = list_of(int_at_least(0, 2**31 - 1))
 CELLS = subset_of(CELL_NAMES)
-PATH = Rule("a folder path (string)", lambda v: isinstance(v, str) and v != "")
+# Where results go and where units run: execution settings, not part of what a result depends on.
+RESULTS_DIR = Rule("None or a folder path (string)", lambda v: v is None or (isinstance(v, str) and v != ""))
+SCHEDULER = Rule("None (a local Dask cluster), 'serial' or a Dask scheduler address such as 'tcp://host:8786'",
+                 lambda v: v is None or (isinstance(v, str) and v != ""))
+EXECUTION_PARAMETERS = ("results_dir", "scheduler")
+UNITS = int_at_least(1, 4096)
+EPOCHS = int_at_least(1, 100_000)
+BATCH = int_at_least(1, 65_536)
+PATIENCE = int_at_least(1, 100_000)
+LENGTHS = list_of(int_at_least(2, 100_000))
+BUDGET = int_at_least(10, 10**8)
 
 # Per experiment: rules for every parameter, and the overrides that --quick applies.
 EXPERIMENTS: dict[str, dict] = {
     "seed_example": {
         "rules": {
-            "seeds": SEEDS, "cells": CELLS, "units": int_at_least(1), "epochs": int_at_least(1),
-            "batch_size": int_at_least(1), "learning_rate": number_in(0, 1, low_open=True),
-            "patience": int_at_least(1), "validation_fraction": number_in(0, 1, low_open=True, high_open=True),
-            "permutations": int_at_least(1), "results_dir": PATH,
+            "seeds": SEEDS, "cells": CELLS, "units": UNITS, "epochs": EPOCHS,
+            "batch_size": BATCH, "learning_rate": number_in(0, 1, low_open=True),
+            "patience": PATIENCE, "validation_fraction": number_in(0, 1, low_open=True, high_open=True),
+            "permutations": int_at_least(1, 1000), "results_dir": RESULTS_DIR, "scheduler": SCHEDULER,
         },
         "quick": {"seeds": [0], "epochs": 3, "permutations": 1},
     },
     "long_range": {
         "rules": {
-            "seeds": SEEDS, "cells": CELLS, "lengths": list_of(int_at_least(2)),
-            "param_budget": int_at_least(10), "steps": int_at_least(1), "batch_size": int_at_least(1),
+            "seeds": SEEDS, "cells": CELLS, "lengths": LENGTHS,
+            "param_budget": BUDGET, "steps": int_at_least(1, 10**7), "batch_size": BATCH,
             "learning_rate": number_in(0, 1, low_open=True), "clipnorm": number_in(0, 1e6, low_open=True),
-            "eval_every": int_at_least(1), "threshold": number_in(0, 1, low_open=True),
-            "test_size": int_at_least(10), "analysis_length": int_at_least(2), "results_dir": PATH,
+            "eval_every": int_at_least(1, 10**7), "threshold": number_in(0, 1, low_open=True),
+            "test_size": int_at_least(10, 10**6), "analysis_length": int_at_least(2, 100_000),
+            "results_dir": RESULTS_DIR, "scheduler": SCHEDULER,
         },
         "quick": {"seeds": [0], "lengths": [20], "steps": 40, "eval_every": 20, "analysis_length": 20},
         "cross": lambda p: None if p["analysis_length"] in p["lengths"] else
@@ -94,18 +109,18 @@ EXPERIMENTS: dict[str, dict] = {
     "real_sequences": {
         "rules": {
             "seeds": SEEDS, "cells": CELLS, "datasets": subset_of(("digits", "italy_power_demand")),
-            "param_budget": int_at_least(10), "epochs_digits": int_at_least(1),
-            "epochs_italy": int_at_least(1), "patience": int_at_least(1),
-            "validation_fraction": number_in(0, 1, low_open=True, high_open=True), "batch_size": int_at_least(1),
-            "learning_rate": number_in(0, 1, low_open=True), "results_dir": PATH,
+            "param_budget": BUDGET, "epochs_digits": EPOCHS,
+            "epochs_italy": EPOCHS, "patience": PATIENCE,
+            "validation_fraction": number_in(0, 1, low_open=True, high_open=True), "batch_size": BATCH,
+            "learning_rate": number_in(0, 1, low_open=True), "results_dir": RESULTS_DIR, "scheduler": SCHEDULER,
         },
         "quick": {"seeds": [0], "datasets": ["italy_power_demand"], "epochs_italy": 3},
     },
     "efficiency": {
         "rules": {
-            "seeds": SEEDS, "cells": CELLS, "lengths": list_of(int_at_least(2)),
-            "units": list_of(int_at_least(1)), "batch_size": int_at_least(1),
-            "repeats": int_at_least(1), "results_dir": PATH,
+            "seeds": SEEDS, "cells": CELLS, "lengths": LENGTHS,
+            "units": list_of(UNITS), "batch_size": BATCH,
+            "repeats": int_at_least(1, 100_000), "results_dir": RESULTS_DIR, "scheduler": SCHEDULER,
         },
         "quick": {"lengths": [20], "units": [16], "repeats": 3},
     },
@@ -113,15 +128,21 @@ EXPERIMENTS: dict[str, dict] = {
         "rules": {
             "seeds": SEEDS, "regimes": subset_of(("none", "dropout", "recurrent_dropout", "weight_decay",
                                                   "early_stopping")),
-            "train_size": int_at_least(10), "validation_size": int_at_least(10),
-            "units": int_at_least(1), "epochs": int_at_least(1),
-            "batch_size": int_at_least(1), "learning_rate": number_in(0, 1, low_open=True),
+            "train_size": int_at_least(10, 10**6), "validation_size": int_at_least(10, 10**6),
+            "units": UNITS, "epochs": EPOCHS,
+            "batch_size": BATCH, "learning_rate": number_in(0, 1, low_open=True),
             "dropout": number_in(0, 1, high_open=True), "weight_decay": number_in(0, 1),
-            "patience": int_at_least(1), "results_dir": PATH,
+            "patience": PATIENCE, "results_dir": RESULTS_DIR, "scheduler": SCHEDULER,
         },
         "quick": {"seeds": [0], "regimes": ["none", "dropout"], "epochs": 3},
     },
 }
+
+
+def _short(value, limit: int = 60) -> str:
+    """repr() of a value, cut to ``limit`` characters so an absurd value still gives a one-line error."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def check_experiment_names(names) -> list[str]:
@@ -151,7 +172,7 @@ def validate(experiment: str, params: dict) -> dict:
     for name, rule in rules.items():
         if not rule.ok(params[name]):
             raise ParameterError(f"{experiment}: parameter {name!r} must be {rule.allowed}, "
-                                 f"got {params[name]!r}")
+                                 f"got {_short(params[name])}")
     cross = spec.get("cross")
     if cross and (problem := cross(params)):
         name, value, allowed = problem
@@ -171,3 +192,8 @@ def collect(experiment: str, namespace: dict) -> dict:
         raise ParameterError(f"{experiment}: parameter {missing[0]!r} is missing")
     values = {n: namespace[n] for n in EXPERIMENTS[experiment]["rules"]}
     return validate(experiment, values)
+
+
+def scientific(parameters: dict) -> dict:
+    """The parameters a result depends on: all but where results go and where units run."""
+    return {k: v for k, v in parameters.items() if k not in EXECUTION_PARAMETERS}

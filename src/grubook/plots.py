@@ -14,6 +14,8 @@ import matplotlib.pyplot as plt
 import matplotlib.ticker
 import numpy as np
 
+from .analysis import gradient_floor
+
 __all__ = ["CELL_COLORS", "summary_table", "adding_table", "adding_mse_by_length", "adding_curves", "gradient_flow",
            "gate_traces", "accuracy_bars", "learning_curves", "timing_ratios"]
 
@@ -107,7 +109,7 @@ def gradient_flow(res):
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), sharey=True)
     for ax, stage in zip(axes, ("initial", "trained")):
         for cell, n in norms.items():
-            n = np.maximum(np.asarray(n[stage]), np.finfo(np.float32).tiny)   # exact zeros: float32 underflow
+            n = gradient_floor(n[stage])
             ax.plot(np.arange(1, len(n) + 1), n / n[-1], color=CELL_COLORS.get(cell), label=cell)
         ax.set(yscale="log", xlabel="time step t", title=f"{stage} weights")
     axes[0].set_ylabel(r"$\|\partial L/\partial h_t\| \,/\, \|\partial L/\partial h_T\|$")

@@ -31,7 +31,7 @@ def adding_run(cell: str, T: int, seed: int, *, param_budget: int, steps: int, b
     x_test, y_test = tasks.adding_problem(test_size, T, np.random.default_rng([T, 10_000]))
     training.seed_everything(seed)
     units = models.units_for_budget(cell, param_budget, features=2)
-    model = models.build(cell, units, time=T, features=2, outputs=1, head="linear")
+    model = models.build(cell, units, time=T, features=2, outputs=1, head="linear", seed=seed)
     key = (cell, T, units, learning_rate, clipnorm)
     if compiled is not None and key in compiled:
         reused = compiled[key]
@@ -89,7 +89,7 @@ def classifier_run(cell: str, split: tasks.Split, seed: int, *, units: int, epoc
     else:
         raise ValueError(f"validation must be None or 'split', got {validation!r}")
     training.seed_everything(seed)
-    model = models.build(cell, units, time=split.time, features=split.features, outputs=split.classes,
+    model = models.build(cell, units, time=split.time, features=split.features, outputs=split.classes, seed=seed,
                          dropout=dropout if regime == "dropout" else 0.0,
                          recurrent_dropout=dropout if regime == "recurrent_dropout" else 0.0)
     training.compile_model(model, loss="sparse_categorical_crossentropy", learning_rate=learning_rate,
@@ -142,7 +142,7 @@ def time_steps(cell: str, T: int, units: int, *, batch_size: int, repeats: int, 
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(batch_size, T, features)).astype(np.float32)
     y = rng.integers(0, 10, size=batch_size)
-    model = models.build(cell, units, time=T, features=features, outputs=10)
+    model = models.build(cell, units, time=T, features=features, outputs=10, seed=seed)
     training.compile_model(model, loss="sparse_categorical_crossentropy", jit_compile=jit_compile)
     for _ in range(3):                                         # warm-up: tracing and compilation
         model.train_on_batch(x, y)

@@ -7,7 +7,7 @@ import time
 import numpy as np
 
 __all__ = ["seed_everything", "compile_model", "reset_optimizer", "fit_classifier", "accuracy", "train_adding",
-           "steps_to_threshold", "mean_std"]
+           "steps_to_threshold"]
 
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and TensorFlow, and make TensorFlow's ops deterministic.
@@ -151,8 +151,3 @@ def train_adding(model, *, T: int, steps: int, batch_size: int, eval_every: int,
         curve_mse.append(float(model.evaluate(x_test, y_test, batch_size=1000, verbose=0)))
     return {"steps": curve_steps, "test_mse": curve_mse, "train_seconds": time.perf_counter() - start}
 
-
-def mean_std(values) -> tuple[float, float]:
-    """Mean and sample standard deviation (0 for a single value)."""
-    a = np.asarray(values, dtype=float)
-    return float(a.mean()), float(a.std(ddof=1)) if len(a) > 1 else 0.0

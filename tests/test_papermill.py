@@ -1,0 +1,74 @@
+"""People run the notebooks with plain papermill too: that must work, with the same machinery, and
+must never write into the committed results."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from grubook.results import EXPERIMENTS_DIR, PAPERMILL_RESULTS_DIR, RESULTS_DIR, read
+
+pytestmark = pytest.mark.slow
+
+QUICK = ["-p", "seeds", "[0]", "-p", "epochs", "2", "-p", "permutations", "1"]
+
+
+def papermill(notebook, output, cwd, *params):
+    return subprocess.run([sys.executable, "-m", "papermill", str(notebook), str(output), "-k", "grubook",
+                           "--cwd", str(cwd), *params], capture_output=True, text=True, timeout=600)
+
+
+def committed_state():
+    return {p.name: p.read_bytes() for p in RESULTS_DIR.iterdir() if p.is_file()}
+
+
+def test_plain_papermill_writes_under_build_with_a_local_cluster(tmp_path):
+    import jupytext
+
+    source = tmp_path / "seed_example.ipynb"
+    jupytext.write(jupytext.read(EXPERIMENTS_DIR / "seed_example.md"), source, fmt="ipynb")
+    before = committed_state()
+    target = PAPERMILL_RESULTS_DIR / "seed_example.json"
+    target.unlink(missing_ok=True)
+    # No results_dir: the notebook's default (None) means _build/results-papermill, wherever it runs.
+    proc = papermill(source, tmp_path / "executed.ipynb", EXPERIMENTS_DIR, *QUICK)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    res = read(target)
+    assert res["execution"]["scheduler"] == "local" and res["execution"]["threads_per_worker"] == 1
+    assert res["per_seed"][0]["metrics"]["GRU.test_accuracy"] > 0.5
+    assert committed_state() == before
+
+
+def test_re_running_a_committed_executed_notebook_cannot_overwrite_the_committed_results(tmp_path):
+    before = committed_state()
+    # The committed notebook was run with results_dir "." (its staging folder); run it again with
+    # that value from inside the committed results folder, where "." is that folder.
+    proc = papermill(RESULTS_DIR / "seed_example.ipynb", tmp_path / "executed.ipynb", RESULTS_DIR, *QUICK,
+                     "-p", "results_dir", ".")
+    assert proc.returncode != 0
+    assert "notebooks do not write the committed results" in proc.stderr + proc.stdout
+    assert committed_state() == before
+
+
+def test_a_runner_killed_with_9_leaves_nothing_in_the_results_folder(tmp_path):
+    """kill -9 cannot be caught: the run's files live under _build/runs/, never in the results folder,
+    and the next run removes the folder of a dead runner."""
+    from grubook.runner import RUNS_DIR, reproduce
+
+    results_dir = tmp_path / "results"
+    proc = subprocess.Popen([sys.executable, "-m", "grubook", "reproduce", "long_range", "--quick", "--workers", "1",
+                             "--results-dir", str(results_dir)], start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and not any(RUNS_DIR.glob(f"run-{proc.pid}-*/staging-long_range/*.ipynb")):
+        time.sleep(0.2)
+    time.sleep(3)
+    os.killpg(proc.pid, signal.SIGKILL)                      # the runner and its local workers
+    proc.wait()
+    assert list(results_dir.iterdir()) == []
+    assert any(RUNS_DIR.glob(f"run-{proc.pid}-*"))
+    reproduce(["seed_example"], quick=True, results_dir=tmp_path / "next", progress=False, workers=1)
+    assert not any(RUNS_DIR.glob(f"run-{proc.pid}-*")), "the dead run's folder was not removed"
