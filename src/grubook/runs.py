@@ -13,7 +13,7 @@ import numpy as np
 from . import models, tasks, training
 from .reference import count_params
 
-__all__ = ["adding_run", "classifier_run", "sklearn_baselines", "REGIMES", "time_steps"]
+__all__ = ["adding_run", "classifier_run", "sklearn_baselines", "REGIMES", "time_cells"]
 
 
 def adding_run(cell: str, T: int, seed: int, *, param_budget: int, steps: int, batch_size: int,
@@ -131,30 +131,38 @@ def sklearn_baselines(split: tasks.Split, seed: int) -> dict:
     return out
 
 
-def time_steps(cell: str, T: int, units: int, *, batch_size: int, repeats: int, jit_compile: bool,
-               features: int = 8, seed: int = 0) -> dict:
-    """Median seconds of one training step and of one inference batch, after warm-up.
+def time_cells(cells, T: int, units: int, *, batch_size: int, repeats: int, jit_compile: bool,
+               features: int = 8, seed: int = 0) -> dict[str, dict]:
+    """Median seconds of one training step and of one inference batch for each cell, after warm-up.
 
-    Uses ``train_on_batch``/``predict_on_batch`` on fixed random data so only the cell's cost and
-    Keras' execution mode vary. Medians resist the odd slow step from other work on the machine.
+    The cells are timed in turns (A, B, C, A, B, C, ...) in one process, so whatever else the
+    machine does falls on all of them alike and their ratios are fair; timing them in separate
+    processes was measured to move a GRU/LSTM ratio from 1.08 to 1.66 between two runs. Uses
+    ``train_on_batch``/``predict_on_batch`` on fixed random data so only the cell's cost and
+    Keras' execution mode vary. Medians resist the odd slow step. Returns {cell: times}.
     """
     training.seed_everything(seed)
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(batch_size, T, features)).astype(np.float32)
     y = rng.integers(0, 10, size=batch_size)
-    model = models.build(cell, units, time=T, features=features, outputs=10, seed=seed)
-    training.compile_model(model, loss="sparse_categorical_crossentropy", jit_compile=jit_compile)
-    for _ in range(3):                                         # warm-up: tracing and compilation
-        model.train_on_batch(x, y)
-        model.predict_on_batch(x)
-    train_times, infer_times = [], []
+    built = {}
+    for cell in cells:
+        model = models.build(cell, units, time=T, features=features, outputs=10, seed=seed)
+        training.compile_model(model, loss="sparse_categorical_crossentropy", jit_compile=jit_compile)
+        for _ in range(3):                                     # warm-up: tracing and compilation
+            model.train_on_batch(x, y)
+            model.predict_on_batch(x)
+        built[cell] = model
+    train_times = {cell: [] for cell in cells}
+    infer_times = {cell: [] for cell in cells}
     for _ in range(repeats):
-        start = time.perf_counter()
-        model.train_on_batch(x, y)
-        train_times.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        model.predict_on_batch(x)
-        infer_times.append(time.perf_counter() - start)
-    return {"train_step_seconds": float(np.median(train_times)),
-            "inference_seconds": float(np.median(infer_times)),
-            "params": count_params(cell, units, features)}
+        for cell, model in built.items():
+            start = time.perf_counter()
+            model.train_on_batch(x, y)
+            train_times[cell].append(time.perf_counter() - start)
+            start = time.perf_counter()
+            model.predict_on_batch(x)
+            infer_times[cell].append(time.perf_counter() - start)
+    return {cell: {"train_step_seconds": float(np.median(train_times[cell])),
+                   "inference_seconds": float(np.median(infer_times[cell])),
+                   "params": count_params(cell, units, features)} for cell in cells}

@@ -92,16 +92,17 @@ def baselines_unit(data: tuple, seed: int) -> dict:
     return runs.sklearn_baselines(make_split(data), seed)
 
 
-def timing_unit(cell: str, T: int, units: int, *, jit_compile: bool, batch_size: int, repeats: int,
+def timing_unit(cells: list, T: int, units: int, *, jit_compile: bool, batch_size: int, repeats: int,
                 seed: int) -> dict:
-    """Median training-step and inference times of one configuration (``runs.time_steps``),
-    and the device it ran on."""
+    """Median training-step and inference times of every cell in one configuration, timed in turns
+    in one process (``runs.time_cells``), and the device they ran on."""
     import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")
     device = tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU") if gpus else "CPU"
-    return runs.time_steps(cell, T, units, batch_size=batch_size, repeats=repeats, jit_compile=jit_compile,
-                           seed=seed) | {"device": device}
+    times = runs.time_cells(cells, T, units, batch_size=batch_size, repeats=repeats, jit_compile=jit_compile,
+                            seed=seed)
+    return {"device": device, "cells": times}
 
 
 # --------------------------------------------------------------------------- plans
@@ -155,12 +156,13 @@ def _overfitting(P):
 
 
 def _efficiency(P):
-    # Timing units run alone (exclusive): a step timed while another unit shares the CPU is noise.
-    return [Unit(f"{mode}/T{T}/u{n}/{cell}", timing_unit,
-                 {"cell": cell, "T": T, "units": n, "jit_compile": jit, "batch_size": P["batch_size"],
+    # One unit per configuration times all cells in turns in one process, and runs alone
+    # (exclusive): a step timed while another unit shares the CPU is noise.
+    return [Unit(f"{mode}/T{T}/u{n}", timing_unit,
+                 {"cells": list(P["cells"]), "T": T, "units": n, "jit_compile": jit, "batch_size": P["batch_size"],
                   "repeats": P["repeats"], "seed": P["seeds"][0]}, exclusive=True)
             for mode, jit in (("default", False), ("compiled", True))
-            for T in P["lengths"] for n in P["units"] for cell in P["cells"]]
+            for T in P["lengths"] for n in P["units"]]
 
 
 PLANS = {"seed_example": _seed_example, "long_range": _long_range, "real_sequences": _real_sequences,
