@@ -35,7 +35,7 @@ from pathlib import Path
 
 from . import params as P
 from .results import (EXPERIMENTS_DIR, REPO_ROOT, RESULTS_DIR, ResultsError, copy_atomic, inputs_sha256, load,
-                      provenance, read, seal, write_json_atomic)
+                      provenance, read, seal, verify, write_json_atomic)
 
 __all__ = ["KERNEL", "QUICK_RESULTS_DIR", "RUNS_DIR", "ExperimentFailed", "Terminated", "Plan", "plan",
            "reproduce", "notebook_defaults", "status", "leftovers", "check_results_dir", "preflight"]
@@ -420,10 +420,14 @@ def status(results_dir: Path = RESULTS_DIR, experiments_dir: Path = EXPERIMENTS_
         if not path.is_file():
             continue
         try:
-            results = load(name, results_dir)
+            results = read(path)                       # not even parseable: corrupt
         except ResultsError as err:
-            row["status"] = "edited" if "seal" in str(err) or "follow from" in str(err) else "corrupt"
-            row["detail"] = str(err)
+            row["status"], row["detail"] = "corrupt", str(err)
+            continue
+        try:
+            verify(results, path)                      # parseable, but incomplete, unsealed or edited
+        except ResultsError as err:
+            row["status"], row["detail"] = "edited", str(err)
             continue
         prov = results["provenance"]
         row |= {"wall_seconds": prov.get("wall_seconds"), "inputs_sha256": prov.get("inputs_sha256")}
