@@ -30,7 +30,10 @@ def assert_labelled(fig):
 
 
 @pytest.mark.parametrize("draw,name", [
-    (plots.adding_mse_by_length, "long_range"),
+    (plots.adding_steps_by_length, "long_range"),
+    (plots.gradient_ratio_by_length, "long_range"),
+    (plots.gate_heatmap, "long_range"),
+    (plots.counting_generalisation, "counting"),
     (lambda r: plots.adding_curves(r, T=r["data"]["analysis_length"]), "long_range"),
     (plots.gradient_flow, "long_range"),
     (plots.gate_traces, "long_range"),
@@ -38,6 +41,7 @@ def assert_labelled(fig):
     (plots.real_sequences_bars, "real_sequences"),
     (plots.learning_curves, "overfitting"),
     (plots.timing_ratios, "efficiency"),
+    (lambda r: plots.timing_ratios(r, kind="inference"), "efficiency"),
 ])
 def test_figures_draw_from_committed_results(draw, name):
     assert_labelled(draw(committed(name)))
@@ -51,6 +55,16 @@ def test_summary_table_formats_missing_values():
     assert table.loc["GRU", "T400.steps_to_threshold"] == "not reached"
     assert table.loc["GRU", "T50.steps_to_threshold"] == "100 ± 0 (2/3 seeds)"
     assert table.loc["GRU", "T400.test_mse"] == "0.01 ± 0.002"
+
+
+def test_tables_have_human_labels_and_intervals():
+    res = committed("long_range")
+    table = plots.adding_table(res)
+    assert table.index.name == "sequence length T" and "solved" in table.iloc[0, 0]
+    assert not any("." in str(c) for c in table.columns)                  # no raw metric keys
+    rows = plots.interval_table({"per_seed": [{"metrics": {"a.x": 0.5}}, {"metrics": {"a.x": 0.7}}]},
+                                [("model A", "a")], [("accuracy", "x", ".2f")])
+    assert rows.loc["model A", "accuracy"].startswith("0.60 [")
 
 
 def test_cell_diagrams_follow_their_equations():

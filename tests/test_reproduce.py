@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from grubook import params
+from grubook import claims, params
 from grubook.results import RESULTS_DIR, compare, format_comparison, load
 from grubook.runner import preflight, reproduce, status
 
@@ -30,6 +30,46 @@ def test_experiment_reproduces_committed_results(committed, rerun, name):
     rows = compare(committed[name], rerun[name])
     assert rows, f"{name} compares no metrics"
     assert all(r["ok"] for r in rows), "\n" + format_comparison(name, rows)
+
+
+@pytest.mark.reproduce
+def test_verdicts_recomputed_from_the_rerun_match_the_committed_ones(committed, rerun):
+    before = {row["name"]: row["verdict"] for row in claims.audit(committed)}
+    after = {row["name"]: row["verdict"] for row in claims.audit(rerun)}
+    assert after == before, [(name, before[name], after[name]) for name in before if after[name] != before[name]]
+
+
+def _slack(comparison, results_by_experiment):
+    """How far a comparison's estimate may move while every metric it is computed from stays
+    within its tolerance (first order): the sum of the tolerances of a difference, or of the
+    relative tolerances of a ratio times the ratio."""
+    from grubook.results import metric
+
+    total = 0.0
+    for experiment, name in comparison["sources"]:
+        res = results_by_experiment[experiment]
+        tol, value = res["tolerances"][name], metric(res, name)
+        absolute = tol["abs"] if "abs" in tol else tol["rel"] * abs(value)
+        total += absolute if comparison["kind"] in ("difference", "parity") else absolute / abs(value)
+    return total * abs(comparison["estimate"]) if comparison["kind"] == "ratio" else total
+
+
+def test_no_tolerance_is_wider_than_the_distance_to_a_verdict_threshold():
+    """CI accepts a re-run whose metrics stay within their tolerances; such a re-run must not be
+    able to carry a decided comparison across its threshold (a flip CI would wave through)."""
+    committed = {name: load(name, RESULTS_DIR) for name in params.EXPERIMENTS}
+    too_wide = []
+    for row in claims.audit(committed):
+        for c in row["comparisons"]:
+            if c["outcome"] == claims.UNDECIDED or not c["sources"]:
+                continue
+            if c["kind"] == "parity":
+                distance = abs(c["threshold"] - abs(c["estimate"]))
+            else:
+                distance = abs(c["estimate"] - c["threshold"])
+            if _slack(c, committed) >= distance:
+                too_wide.append((row["name"], c["label"], round(distance, 4), round(_slack(c, committed), 4)))
+    assert not too_wide, too_wide
 
 
 def test_committed_results_fit_the_time_budget():

@@ -97,7 +97,7 @@ def test_status_reports_missing_fresh_stale_and_custom_parameters(tmp_path):
     # Made on purpose with --set epochs=3: fresh for its own parameters, but not the book's defaults.
     published_copy(tmp_path, "overfitting", edit=lambda d: d["parameters"].update(epochs=3))
     row = next(r for r in status(results_dir=tmp_path) if r["experiment"] == "overfitting")
-    assert row["status"] == "custom" and "epochs=3 (default 40)" in row["detail"]
+    assert row["status"] == "custom" and "epochs=3 (default 60)" in row["detail"]
 
 
 def test_a_hand_edited_number_breaks_the_seal_and_the_field_is_named(tmp_path):

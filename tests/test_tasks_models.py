@@ -71,7 +71,7 @@ def test_build_and_its_errors():
     with pytest.raises(ValueError, match="unknown cell 'RNN'"):
         models.build("RNN", 5, time=7, features=3, outputs=2, seed=0)
     with pytest.raises(ValueError, match="head must be"):
-        models.build("GRU", 5, time=7, features=3, outputs=2, head="sigmoid", seed=0)
+        models.build("GRU", 5, time=7, features=3, outputs=2, head="relu", seed=0)
 
 
 def test_cudnn_blockers_name_the_offending_settings():
@@ -113,3 +113,31 @@ def test_initial_weights_come_from_the_seed_alone(cell):
     other = models.build(cell, 6, time=5, features=2, outputs=3, seed=8, dropout=0.2).get_weights()
     assert all(np.array_equal(a, b) for a, b in zip(first, again))
     assert not all(np.array_equal(a, b) for a, b in zip(first, other))
+
+
+def test_anbn_labels_the_end_of_each_string_and_weights_only_the_bs():
+    x, y, w = tasks.anbn([1, 3], length=8)
+    assert x.shape == (2, 8, 2) and y.shape == (2, 8, 1) and w.shape == (2, 8)
+    assert x[1, :3, 0].tolist() == [1, 1, 1] and x[1, 3:6, 1].tolist() == [1, 1, 1] and not x[1, 6:].any()
+    assert np.flatnonzero(y[1, :, 0]).tolist() == [5] and np.flatnonzero(w[1]).tolist() == [3, 4, 5]
+    with pytest.raises(ValueError, match="shorter than the longest string"):
+        tasks.anbn([5], length=6)
+    with pytest.raises(ValueError, match="every n must be >= 1"):
+        tasks.anbn([0])
+
+
+def test_explosion_run_reports_flags_and_a_finite_peak():
+    from grubook import runs
+
+    out = runs.explosion_run("SimpleRNN", 12, 0, param_budget=100, steps=15, batch_size=8, learning_rate=0.01,
+                             spike_factor=100.0)
+    assert set(out) >= {"exploded", "non_finite", "spiked", "peak_over_median_gradient"}
+    assert out["peak_over_median_gradient"] >= 1.0 and out["exploded"] == (out["non_finite"] or out["spiked"])
+
+
+def test_counting_run_scores_every_string_length():
+    from grubook import runs
+
+    out = runs.counting_run("GRU", 0, param_budget=60, train_max_n=3, test_max_n=6, steps=5, learning_rate=0.01)
+    assert len(out["recognised"]) == 6 and 0 <= out["generalises_to"] <= 6
+    assert out["generalises_to"] == (out["recognised"] + [0]).index(0)

@@ -29,7 +29,9 @@ __all__ = ["ADDING_WORKLOAD", "run_benchmark"]
 
 # The adding-problem workload: `long_range` with its full parameters (every length, 400 steps) on
 # two of its seeds: 24 training runs, as long as the ones the reproduction spends its time on.
-ADDING_WORKLOAD = {"seeds": [0, 1]}
+# The adding problem at its real settings, trimmed to a few minutes: two seeds, lengths up to 200
+# (the LSTM's censored runs at T = 400 alone would take longer than the rest), four explosion runs.
+ADDING_WORKLOAD = {"seeds": [0, 1], "lengths": [50, 100, 200], "explosion_seeds": [100, 101, 102, 103]}
 
 
 def _timed(scheduler: str | None, workers: int | None, folder: Path, names, overrides, quick: bool) -> dict:

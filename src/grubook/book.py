@@ -13,7 +13,8 @@ from pathlib import Path
 from .results import RESULTS_DIR, load
 
 __all__ = ["BOOK_RESULTS_DIR", "glue_results", "load_results", "glue_value", "glue_verdicts", "glue_figure",
-           "pct", "start_tensorflow", "paired_difference"]
+           "pct", "start_tensorflow", "paired_difference",
+           "glue_findings"]
 
 # The results the book reads: the committed ones, unless $GRUBOOK_BOOK_RESULTS names another folder
 # (to preview the book from, say, `make reproduce-quick` output; the tests use it too).
@@ -55,7 +56,16 @@ def glue_verdicts(results_by_experiment: dict, prefix: str = "verdict") -> None:
     from .claims import CLAIMS
 
     for _, judge in CLAIMS:
-        glue_value(f"{prefix}.{judge.__name__}", judge(results_by_experiment)[0])
+        glue_value(f"{prefix}.{judge.__name__}", judge(results_by_experiment)["verdict"])
+
+
+def glue_findings(text: str, key: str = "findings") -> None:
+    """Glue a Markdown paragraph (an experiment's findings, written from its results) for a
+    ``{glue:md}`` directive at the top of the page."""
+    from IPython.display import Markdown
+    from myst_nb import glue
+
+    glue(key, Markdown(text), display=False)
 
 
 def glue_figure(key: str, fig) -> None:

@@ -21,7 +21,7 @@ def units_for_budget(cell: str, budget: int, features: int) -> int:
 
 def build(cell: str, units: int, *, time: int | None, features: int, outputs: int, seed: int,
           head: str = "softmax", dropout: float = 0.0, recurrent_dropout: float = 0.0,
-          kernel_l2: float = 0.0, name: str | None = None):
+          kernel_l2: float = 0.0, return_sequences: bool = False, name: str | None = None):
     """``Input(time, features) -> <cell>(units) -> Dense(outputs, head)``.
 
     Every random choice (initial weights, dropout masks) takes its seed from ``seed``. Keras would
@@ -34,7 +34,8 @@ def build(cell: str, units: int, *, time: int | None, features: int, outputs: in
         cell: "SimpleRNN", "LSTM" or "GRU" (Keras defaults otherwise: tanh, reset_after GRU,
             forget-gate bias 1 in the LSTM).
         time: sequence length, or None for variable length.
-        head: "softmax" for classification, "linear" for regression.
+        head: "softmax" for classification, "linear" for regression, "sigmoid" for yes/no labels.
+        return_sequences: label every step (the head applies at each step) instead of the last.
         dropout, recurrent_dropout: Keras' input and recurrent dropout rates of the cell.
         kernel_l2: L2 penalty on the recurrent layer's kernels (0 = none).
         seed: the seed of every random choice in the model.
@@ -43,15 +44,16 @@ def build(cell: str, units: int, *, time: int | None, features: int, outputs: in
 
     if cell not in CELL_NAMES:
         raise ValueError(f"unknown cell {cell!r}; expected one of {', '.join(CELL_NAMES)}")
-    if head not in ("softmax", "linear"):
-        raise ValueError(f"head must be 'softmax' or 'linear', got {head!r}")
+    if head not in ("softmax", "linear", "sigmoid"):
+        raise ValueError(f"head must be 'softmax', 'linear' or 'sigmoid', got {head!r}")
     regularizer = keras.regularizers.L2(kernel_l2) if kernel_l2 else None
     base = 10 * int(seed)                      # distinct seeds for the three random initialisations
     layer = getattr(keras.layers, cell)(
         units, dropout=dropout, recurrent_dropout=recurrent_dropout,
         kernel_initializer=keras.initializers.GlorotUniform(seed=base + 1),
         recurrent_initializer=keras.initializers.Orthogonal(seed=base + 2),
-        kernel_regularizer=regularizer, recurrent_regularizer=regularizer, seed=base + 3, name=cell.lower())
+        kernel_regularizer=regularizer, recurrent_regularizer=regularizer, seed=base + 3,
+        return_sequences=return_sequences, name=cell.lower())
     return keras.Sequential([
         keras.Input((time, features)),
         layer,

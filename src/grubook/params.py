@@ -96,15 +96,22 @@ EXPERIMENTS: dict[str, dict] = {
     "long_range": {
         "rules": {
             "seeds": SEEDS, "cells": CELLS, "lengths": LENGTHS,
-            "param_budget": BUDGET, "steps": int_at_least(1, 10**7), "batch_size": BATCH,
+            "param_budget": BUDGET, "max_steps": int_at_least(1, 10**7), "batch_size": BATCH,
             "learning_rate": number_in(0, 1, low_open=True), "clipnorm": number_in(0, 1e6, low_open=True),
             "eval_every": int_at_least(1, 10**7), "threshold": number_in(0, 1, low_open=True),
             "test_size": int_at_least(10, 10**6), "analysis_length": int_at_least(2, 100_000),
-            "results_dir": RESULTS_DIR, "scheduler": SCHEDULER,
+            "gradient_sequences": int_at_least(1, 10_000), "explosion_length": int_at_least(2, 100_000),
+            "explosion_steps": int_at_least(1, 10**6), "spike_factor": number_in(1, 1e12, low_open=True),
+            "simple_rnn_lengths": list_of(int_at_least(2, 100_000)), "explosion_cells": CELLS,
+            "explosion_seeds": SEEDS, "results_dir": RESULTS_DIR, "scheduler": SCHEDULER,
         },
-        "quick": {"seeds": [0], "lengths": [20], "steps": 40, "eval_every": 20, "analysis_length": 20},
-        "cross": lambda p: None if p["analysis_length"] in p["lengths"] else
-        ("analysis_length", p["analysis_length"], f"one of lengths {p['lengths']}"),
+        "quick": {"seeds": [0], "lengths": [20], "simple_rnn_lengths": [20], "max_steps": 40, "eval_every": 20,
+                  "analysis_length": 20, "explosion_length": 20, "explosion_steps": 20, "explosion_seeds": [0]},
+        "cross": lambda p: (
+            ("analysis_length", p["analysis_length"], f"one of lengths {p['lengths']}")
+            if p["analysis_length"] not in p["lengths"] else
+            ("simple_rnn_lengths", p["simple_rnn_lengths"], f"a subset of lengths {p['lengths']}")
+            if not set(p["simple_rnn_lengths"]) <= set(p["lengths"]) else None),
     },
     "real_sequences": {
         "rules": {
@@ -118,11 +125,21 @@ EXPERIMENTS: dict[str, dict] = {
     },
     "efficiency": {
         "rules": {
-            "seeds": SEEDS, "cells": CELLS, "lengths": LENGTHS,
-            "units": list_of(UNITS), "batch_size": BATCH,
-            "repeats": int_at_least(1, 100_000), "results_dir": RESULTS_DIR, "scheduler": SCHEDULER,
+            "seeds": SEEDS, "cells": CELLS, "modes": subset_of(("default", "compiled", "torch")),
+            "lengths": LENGTHS, "units": list_of(UNITS), "batch_size": BATCH,
+            "repeats": int_at_least(2, 100_000), "results_dir": RESULTS_DIR, "scheduler": SCHEDULER,
         },
         "quick": {"lengths": [20], "units": [16], "repeats": 3},
+    },
+    "counting": {
+        "rules": {
+            "seeds": SEEDS, "cells": CELLS, "param_budget": BUDGET, "train_max_n": int_at_least(1, 10_000),
+            "test_max_n": int_at_least(1, 10_000), "steps": int_at_least(1, 10**6),
+            "learning_rate": number_in(0, 1, low_open=True), "results_dir": RESULTS_DIR, "scheduler": SCHEDULER,
+        },
+        "quick": {"seeds": [0], "train_max_n": 4, "test_max_n": 8, "steps": 20},
+        "cross": lambda p: None if p["test_max_n"] > p["train_max_n"] else
+        ("test_max_n", p["test_max_n"], f"larger than train_max_n ({p['train_max_n']})"),
     },
     "overfitting": {
         "rules": {
@@ -131,10 +148,12 @@ EXPERIMENTS: dict[str, dict] = {
             "train_size": int_at_least(10, 10**6), "validation_size": int_at_least(10, 10**6),
             "units": UNITS, "epochs": EPOCHS,
             "batch_size": BATCH, "learning_rate": number_in(0, 1, low_open=True),
-            "dropout": number_in(0, 1, high_open=True), "weight_decay": number_in(0, 1),
-            "patience": PATIENCE, "results_dir": RESULTS_DIR, "scheduler": SCHEDULER,
+            "dropout_rates": list_of(number_in(0, 1, low_open=True, high_open=True), max_len=20),
+            "weight_decays": list_of(number_in(0, 1000, low_open=True), max_len=20),
+            "sweep_seeds": SEEDS, "patience": PATIENCE, "results_dir": RESULTS_DIR, "scheduler": SCHEDULER,
         },
-        "quick": {"seeds": [0], "regimes": ["none", "dropout"], "epochs": 3},
+        "quick": {"seeds": [0], "sweep_seeds": [100], "regimes": ["none", "dropout"], "dropout_rates": [0.5],
+                  "epochs": 3},
     },
 }
 

@@ -16,7 +16,8 @@ import numpy as np
 
 from .analysis import gradient_floor
 
-__all__ = ["CELL_COLORS", "summary_table", "adding_table", "adding_mse_by_length", "adding_curves", "gradient_flow",
+__all__ = ["CELL_COLORS", "summary_table", "adding_table", "adding_steps_by_length", "gradient_ratio_by_length",
+           "gate_heatmap", "adding_curves", "gradient_flow",
            "gate_traces", "accuracy_bars", "learning_curves", "timing_ratios"]
 
 CELL_COLORS = {"SimpleRNN": "#7f7f7f", "LSTM": "#1f77b4", "GRU": "#d62728"}
@@ -47,43 +48,112 @@ def summary_table(res, quantities, rows_key="cell"):
     return pd.DataFrame(table).T.rename_axis(rows_key)
 
 
+def _per_seed(res, name):
+    return [run["metrics"].get(name) for run in res["per_seed"]]
+
+
 def adding_table(res):
-    """Adding problem: rows are sequence lengths, columns cells, cells "MSE ± std (solved k/n)"."""
+    """Adding problem: rows are sequence lengths, columns cells; each entry is how many seeds
+    solved the task and the median steps they took, with unsolved runs censored at the cap."""
     import pandas as pd
 
     lengths, cells = _lengths_and_cells(res)
-    n = len(res["seeds"])
+    cap = res["parameters"].get("max_steps")
     table = {}
     for cell in cells:
         column = {}
         for T in lengths:
-            mean, std = _agg(res, f"{cell}.T{T}.test_mse")
-            solved = round(_agg(res, f"{cell}.T{T}.solved")[0] * n)
-            column[T] = f"{mean:.3g} ± {std:.1g} (solved {solved}/{n})"
+            if all(v is None for v in _per_seed(res, f"{cell}.T{T}.solved")):
+                column[T] = "not run"
+                continue
+            solved = [bool(v) for v in _per_seed(res, f"{cell}.T{T}.solved")]
+            steps = np.array(_per_seed(res, f"{cell}.T{T}.steps_to_solve"), dtype=float)
+            k, n = sum(solved), len(solved)
+            if k == 0:
+                column[T] = f"0/{n} solved (all > {cap:,} steps)"
+            else:
+                median = np.median(np.where(solved, steps, np.inf))
+                shown = f"{median:,.0f}" if np.isfinite(median) else f"> {cap:,}"
+                column[T] = f"{k}/{n} solved, median {shown} steps"
         table[cell] = column
-    return pd.DataFrame(table).rename_axis("T")
+    return pd.DataFrame(table).rename_axis("sequence length T")
 
 
 def _lengths_and_cells(res):
     return res["parameters"]["lengths"], res["parameters"]["cells"]
 
 
-def adding_mse_by_length(res):
-    """Final test MSE against sequence length for each cell, with the predict-1 baseline."""
+def adding_steps_by_length(res):
+    """Steps each run needed to solve the adding problem against T: one dot per run, hollow at the
+    cap for runs that did not solve it within the cap (censored), and the median as a line."""
     lengths, cells = _lengths_and_cells(res)
-    fig, ax = plt.subplots(figsize=(6, 3.8))
-    for cell in cells:
-        stats = np.array([_agg(res, f"{cell}.T{T}.test_mse") for T in lengths])
-        ax.errorbar(lengths, stats[:, 0], yerr=stats[:, 1], marker="o", capsize=3, label=cell,
-                    color=CELL_COLORS.get(cell))
-    ax.axhline(res["metrics"]["baseline_mse"], ls="--", color="k", lw=1, label="always predict 1 (MSE 1/6)")
-    ax.axhline(res["parameters"]["threshold"], ls=":", color="k", lw=1, label="solved threshold")
-    ax.set(xscale="log", yscale="log", xlabel="sequence length T (steps)", ylabel="test MSE after training",
-           title=f"Adding problem, {res['parameters']['steps']} training steps")
+    cap = res["parameters"]["max_steps"]
+    fig, ax = plt.subplots(figsize=(6.4, 3.9))
+    offsets = np.linspace(-0.06, 0.06, len(cells))
+    for cell, off in zip(cells, offsets):
+        medians, ran = [], []
+        for T in lengths:
+            if all(v is None for v in _per_seed(res, f"{cell}.T{T}.solved")):
+                continue                                   # this cell did not run at this length
+            ran.append(T)
+            steps = np.array(_per_seed(res, f"{cell}.T{T}.steps_to_solve"), dtype=float)
+            solved = np.array([bool(v) for v in _per_seed(res, f"{cell}.T{T}.solved")])
+            x = np.full(len(steps), T * 10 ** off)
+            ax.scatter(x[solved], steps[solved], color=CELL_COLORS.get(cell), s=18, zorder=3)
+            ax.scatter(x[~solved], np.full((~solved).sum(), cap), facecolors="none",
+                       edgecolors=CELL_COLORS.get(cell), s=30, zorder=3)
+            medians.append(np.median(np.where(solved, steps, np.inf)))
+        medians = np.array(medians)
+        ok = np.isfinite(medians)
+        ax.plot(np.array(ran)[ok] * 10 ** off, medians[ok], color=CELL_COLORS.get(cell), label=cell)
+    ax.axhline(cap, ls=":", color="k", lw=1, label=f"cap ({cap:,} steps): hollow = not solved")
+    ax.set(xscale="log", yscale="log", xlabel="sequence length T (steps)", ylabel="training steps to solve",
+           title="Adding problem: steps until test MSE < " + f"{res['parameters']['threshold']:g}")
     ax.set_xticks(lengths, [str(T) for T in lengths])
     ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
+    return fig
+
+
+def gradient_ratio_by_length(res):
+    """Decades of gradient lost between the last step and the first, against T, before and after
+    training: mean over seeds with a 95 % interval."""
+    from .stats import t_interval
+
+    lengths, cells = _lengths_and_cells(res)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), sharey=True)
+    for ax, (suffix, stage) in zip(axes, (("_initial", "initial weights"), ("", "after training"))):
+        for cell in cells:
+            ran = [T for T in lengths if any(v is not None for v in _per_seed(res, f"{cell}.T{T}.log10_grad_ratio{suffix}"))]
+            iv = [t_interval(_per_seed(res, f"{cell}.T{T}.log10_grad_ratio{suffix}")) for T in ran]
+            est = np.array([i.estimate for i in iv])
+            err = np.array([[i.estimate - i.low for i in iv], [i.high - i.estimate for i in iv]])
+            ax.errorbar(ran, est, yerr=np.nan_to_num(err, posinf=0), marker="o", capsize=3, label=cell,
+                        color=CELL_COLORS.get(cell))
+        ax.set(xscale="log", xlabel="sequence length T", title=stage)
+        ax.set_xticks(lengths, [str(T) for T in lengths])
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    axes[0].set_ylabel(r"$\log_{10}\,\|\partial L/\partial h_1\| / \|\partial L/\partial h_T\|$")
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def gate_heatmap(res):
+    """Update and reset gate of every unit of the trained GRU over one test sequence (the first),
+    marked steps indicated: where the memory lives, unit by unit."""
+    g = res["data"]["gates"]
+    z, r, markers = np.asarray(g["z"]), np.asarray(g["r"]), np.asarray(g["markers"])[0]
+    fig, axes = plt.subplots(2, 1, figsize=(8, 5.2), sharex=True)
+    for ax, gate, name in zip(axes, (z, r), (r"update gate $z_t$", r"reset gate $r_t$")):
+        image = ax.imshow(gate.T, aspect="auto", cmap="viridis", vmin=0, vmax=1, interpolation="nearest",
+                          extent=(0.5, gate.shape[0] + 0.5, gate.shape[1] - 0.5, -0.5))
+        for pos in np.flatnonzero(markers):
+            ax.axvline(pos + 1, color="white", lw=1.2, ls="--")
+        ax.set(ylabel="unit", title=name)
+    axes[-1].set_xlabel("time step t (dashed: marked steps)")
+    fig.colorbar(image, ax=axes, shrink=0.8, label="gate value")
     return fig
 
 
@@ -184,21 +254,30 @@ def learning_curves(res, regimes=None):
     return fig
 
 
-def timing_ratios(res, mode="compiled"):
-    """Training-step time of LSTM and GRU relative to SimpleRNN, per (T, units) configuration."""
-    p = res["parameters"]
+MODE_LABELS = {"default": "Keras", "compiled": "Keras + XLA", "torch": "PyTorch"}
+
+
+def timing_ratios(res, kind="train"):
+    """GRU time / LSTM time per configuration and implementation, with 95 % intervals over the
+    paired repeats; below 1 the GRU is faster."""
+    p, m = res["parameters"], res["metrics"]
     configs = [(T, n) for T in p["lengths"] for n in p["units"]]
-    fig, ax = plt.subplots(figsize=(1.5 + 1.3 * len(configs), 3.6))
-    cells = [c for c in p["cells"] if c != "SimpleRNN"]
-    width = 0.8 / max(len(cells), 1)
-    for j, cell in enumerate(cells):
-        ratios = [res["metrics"][f"{mode}.T{T}.u{n}.{cell}_over_SimpleRNN.train"] for T, n in configs]
-        ax.bar(np.arange(len(configs)) + (j - (len(cells) - 1) / 2) * width, ratios, width, label=cell,
-               color=CELL_COLORS.get(cell))
+    modes = p.get("modes", ["default", "compiled"])
+    fig, ax = plt.subplots(figsize=(1.8 + 1.4 * len(configs), 3.6))
+    width = 0.8 / len(modes)
+    shades = {"default": "#9ecae1", "compiled": "#3182bd", "torch": "#e6550d"}
+    for j, mode in enumerate(modes):
+        keys = [f"{mode}.T{T}.u{n}.GRU_over_LSTM.{kind}" for T, n in configs]
+        est = np.array([m[k] for k in keys])
+        err = np.array([[m[k] - m[f"{k}.low"] for k in keys], [m[f"{k}.high"] - m[k] for k in keys]])
+        ax.bar(np.arange(len(configs)) + (j - (len(modes) - 1) / 2) * width, est, width, yerr=err, capsize=3,
+               label=MODE_LABELS.get(mode, mode), color=shades.get(mode))
     ax.axhline(1, color="k", lw=1)
+    ax.set_yscale("log")
     ax.set_xticks(np.arange(len(configs)), [f"T={T}\nunits={n}" for T, n in configs], fontsize=8)
-    ax.set(xlabel="configuration (sequence length T, units)", ylabel="training-step time / SimpleRNN's",
-           title=f"Cost per training step ({mode} execution)")
+    ax.set(xlabel="configuration (sequence length T, units)",
+           ylabel=f"GRU / LSTM {'training-step' if kind == 'train' else 'inference'} time",
+           title="GRU time relative to LSTM (below 1: GRU faster)")
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -236,19 +315,70 @@ def real_sequences_bars(res):
 
 
 def timing_table(res):
-    """Milliseconds per training step for each configuration and cell, plus GRU/LSTM ratios."""
+    """Milliseconds per training step for each implementation, configuration and cell, the
+    GRU/LSTM ratio with its interval, and the GRU step as a share of the matmul rate."""
     import pandas as pd
 
     p, m = res["parameters"], res["metrics"]
     rows = []
-    for mode in ("default", "compiled"):
+    for mode in p.get("modes", ["default", "compiled"]):
         for T in p["lengths"]:
             for n in p["units"]:
-                row = {"execution": mode, "T": T, "units": n}
+                config = f"{mode}.T{T}.u{n}"
+                row = {"implementation": MODE_LABELS.get(mode, mode), "T": T, "units": n}
                 for cell in p["cells"]:
-                    row[f"{cell} train ms"] = round(1000 * m[f"{mode}.T{T}.u{n}.{cell}.train_seconds"], 2)
-                key = f"{mode}.T{T}.u{n}.GRU_over_LSTM.train"
+                    row[f"{cell} (ms/step)"] = f"{1000 * m[f'{config}.{cell}.train_seconds']:.2f}"
+                key = f"{config}.GRU_over_LSTM.train"
                 if key in m:
-                    row["GRU / LSTM"] = round(m[key], 2)
+                    row["GRU / LSTM, training"] = f"{m[key]:.2f} [{m[key + '.low']:.2f}, {m[key + '.high']:.2f}]"
+                    k2 = f"{config}.GRU_over_LSTM.inference"
+                    row["GRU / LSTM, inference"] = f"{m[k2]:.2f} [{m[k2 + '.low']:.2f}, {m[k2 + '.high']:.2f}]"
+                if f"{config}.GRU.train_peak_fraction" in m:
+                    row["GRU, % of matmul rate"] = f"{100 * m[f'{config}.GRU.train_peak_fraction']:.0f}"
                 rows.append(row)
-    return pd.DataFrame(rows).set_index(["execution", "T", "units"])
+    return pd.DataFrame(rows).set_index(["implementation", "T", "units"])
+
+
+def counting_generalisation(res):
+    """Which string lengths n each cell recognises after training on n ≤ train_max_n: one row per
+    seed, filled where the string was recognised."""
+    p = res["parameters"]
+    cells, seeds = p["cells"], res["seeds"]
+    fig, axes = plt.subplots(len(cells), 1, figsize=(8, 0.9 + 0.32 * len(seeds) * len(cells)), sharex=True)
+    axes = np.atleast_1d(axes)
+    for ax, cell in zip(axes, cells):
+        grid = np.array([res["data"]["recognised"][f"{cell}.seed{s}"] for s in seeds])
+        ax.imshow(grid, aspect="auto", cmap=matplotlib.colors.ListedColormap(["#f0f0f0", CELL_COLORS.get(cell, "k")]),
+                  vmin=0, vmax=1, interpolation="nearest", extent=(0.5, grid.shape[1] + 0.5, len(seeds) - 0.5, -0.5))
+        ax.axvline(p["train_max_n"] + 0.5, color="k", ls="--", lw=1)
+        ax.set_yticks(range(len(seeds)), [f"seed {s}" for s in seeds], fontsize=7)
+        ax.set_ylabel(cell, rotation=0, ha="right", va="center")
+    axes[-1].set_xlabel(f"n (strings aⁿbⁿ; dashed: longest trained, n = {p['train_max_n']})")
+    fig.suptitle("Strings recognised (filled) after training")
+    fig.tight_layout()
+    return fig
+
+
+def interval_table(res, rows, columns, row_title=""):
+    """A readable table of per-seed metrics: one row per (label, metric prefix), one column per
+    (label, quantity, format); each entry is the mean over seeds with its 95 % Student-t interval,
+    "0.884 [0.861, 0.907]" (a single seed shows its value alone; a missing metric, "–")."""
+    import pandas as pd
+
+    from .stats import t_interval
+
+    table = {}
+    for row_label, prefix in rows:
+        entry = {}
+        for col_label, quantity, fmt in columns:
+            name = f"{prefix}.{quantity}" if prefix else quantity
+            values = [run["metrics"].get(name) for run in res["per_seed"]]
+            values = [v for v in values if v is not None]
+            if not values:
+                entry[col_label] = "–"
+                continue
+            iv = t_interval(values)
+            entry[col_label] = (format(iv.estimate, fmt) if iv["n"] == 1 else
+                                f"{iv.estimate:{fmt}} [{iv.low:{fmt}}, {iv.high:{fmt}}]")
+        table[row_label] = entry
+    return pd.DataFrame(table).T.rename_axis(row_title)

@@ -299,7 +299,8 @@ def format_comparison(experiment: str, rows: list[dict], only_failures: bool = T
 # they cannot change a number in a results file, so editing them does not make results stale.
 # The runner and the command line only decide where a run happens and where its files go (their
 # parameters are hashed separately), so they are outside the hash as well.
-NON_INPUT_MODULES = frozenset({"book.py", "claims.py", "diagrams.py", "plots.py", "sphinx_offline_math.py",
+NON_INPUT_MODULES = frozenset({"book.py", "claims.py", "cells.py", "diagrams.py", "plots.py",
+                               "sphinx_offline_math.py",
                                "sphinx_dependencies.py", "bench.py", "runner.py", "__main__.py"})
 
 

@@ -13,13 +13,15 @@ import numpy as np
 from . import models, tasks, training
 from .reference import count_params
 
-__all__ = ["adding_run", "classifier_run", "sklearn_baselines", "REGIMES", "time_cells"]
+__all__ = ["adding_run", "explosion_run", "counting_run", "classifier_run", "sklearn_baselines", "REGIMES", "time_cells", "time_torch_cells",
+           "matmul_flops_per_second", "step_flops", "GATE_BLOCKS"]
 
 
 def adding_run(cell: str, T: int, seed: int, *, param_budget: int, steps: int, batch_size: int,
-               learning_rate: float, clipnorm: float, eval_every: int, threshold: float,
-               test_size: int, compiled: dict | None = None) -> dict:
-    """Train ``cell`` on the adding problem of length T with a fixed budget of steps.
+               learning_rate: float, clipnorm: float | None, eval_every: int, threshold: float,
+               test_size: int, compiled: dict | None = None, until_solved: bool = False) -> dict:
+    """Train ``cell`` on the adding problem of length T for ``steps`` steps, or with
+    ``until_solved`` until test MSE falls below ``threshold`` (``steps`` is then the cap).
 
     The test set depends on T only (the same for every cell and seed); training batches depend on
     the seed. Returns metrics, the learning curve and the trained model.
@@ -44,18 +46,94 @@ def adding_run(cell: str, T: int, seed: int, *, param_budget: int, steps: int, b
             compiled[key] = model
     curve = training.train_adding(model, T=T, steps=steps, batch_size=batch_size, eval_every=eval_every,
                                   rng=np.random.default_rng([T, seed]), x_test=x_test, y_test=y_test,
-                                  generate=tasks.adding_problem)
+                                  generate=tasks.adding_problem, stop_below=threshold if until_solved else None)
     reached = training.steps_to_threshold(curve["steps"], curve["test_mse"], threshold)
     return {
         "units": units,
         "params": count_params(cell, units, 2),
         "test_mse": curve["test_mse"][-1],
         "steps_to_threshold": reached,
+        "steps_run": curve["steps"][-1],
+        "train_seconds": curve["train_seconds"],
         "curve": curve,
         "model": model,
         "x_test": x_test,
         "y_test": y_test,
     }
+
+
+def explosion_run(cell: str, T: int, seed: int, *, param_budget: int, steps: int, batch_size: int,
+                  learning_rate: float, spike_factor: float) -> dict:
+    """Train ``cell`` on the adding problem of length T with Adam and no gradient clipping, and
+    watch every step's loss and global gradient norm for an explosion.
+
+    A run explodes if a loss or gradient norm becomes non-finite, or a gradient norm exceeds
+    ``spike_factor`` times the run's median gradient norm. Returns the flags, the largest
+    gradient norm relative to the median and the final training loss.
+    """
+    import keras
+    import tensorflow as tf
+
+    training.seed_everything(seed)
+    units = models.units_for_budget(cell, param_budget, features=2)
+    model = models.build(cell, units, time=T, features=2, outputs=1, head="linear", seed=seed)
+    optimizer = keras.optimizers.Adam(learning_rate)
+    variables = model.trainable_variables
+
+    @tf.function(reduce_retracing=True)
+    def step(x, y):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(model(x, training=True)[:, 0] - y))
+        grads = tape.gradient(loss, variables)
+        optimizer.apply_gradients(zip(grads, variables))
+        return loss, tf.linalg.global_norm(grads)
+
+    rng = np.random.default_rng([T, seed, 1])
+    losses, norms = [], []
+    for _ in range(steps):
+        x, y = tasks.adding_problem(batch_size, T, rng)
+        loss, norm = step(tf.constant(x, tf.float32), tf.constant(y[:, 0], tf.float32))
+        losses.append(float(loss))
+        norms.append(float(norm))
+        if not (np.isfinite(losses[-1]) and np.isfinite(norms[-1])):
+            break                                              # nothing to learn after a NaN
+    losses, norms = np.array(losses), np.array(norms)
+    non_finite = not (np.all(np.isfinite(losses)) and np.all(np.isfinite(norms)))
+    median = float(np.median(norms[np.isfinite(norms)])) if np.isfinite(norms).any() else float("nan")
+    peak = float(np.max(norms[np.isfinite(norms)]) / median) if np.isfinite(norms).any() and median > 0 else None
+    spiked = bool(peak is not None and peak > spike_factor)
+    return {"units": units, "non_finite": non_finite, "spiked": spiked, "exploded": non_finite or spiked,
+            "peak_over_median_gradient": peak, "final_loss": float(losses[-1]) if np.isfinite(losses[-1]) else None}
+
+
+def counting_run(cell: str, seed: int, *, param_budget: int, train_max_n: int, test_max_n: int, steps: int,
+                 learning_rate: float) -> dict:
+    """Train ``cell`` to recognise the end of aⁿbⁿ (``tasks.anbn``) for n = 1..``train_max_n``, then
+    test every n up to ``test_max_n``: a counting task on which Weiss et al. (2018) found the LSTM
+    generalising to longer strings than the GRU.
+
+    A string counts as recognised when every one of its b steps is answered right (probability
+    above or below 1/2). Returns which n were recognised, the largest n up to which every string
+    was (``generalises_to``; 0 if n = 1 fails) and the fraction of training strings recognised.
+    """
+    training.seed_everything(seed)
+    units = models.units_for_budget(cell, param_budget, features=2)
+    model = models.build(cell, units, time=None, features=2, outputs=1, head="sigmoid", seed=seed,
+                         return_sequences=True)
+    training.compile_model(model, loss="binary_crossentropy", learning_rate=learning_rate, clipnorm=1.0)
+    x, y, w = tasks.anbn(range(1, train_max_n + 1))
+    for _ in range(steps):                                     # full batch: the training set is tiny
+        model.train_on_batch(x, y, sample_weight=w)
+    ns = list(range(1, test_max_n + 1))
+    x_test, y_test, w_test = tasks.anbn(ns)
+    p = model.predict_on_batch(x_test)[..., 0]
+    right = ((p > 0.5) == (y_test[..., 0] > 0.5)) | (w_test == 0)
+    recognised = right.all(axis=1)
+    first_failure = int(np.argmin(recognised)) if not recognised.all() else len(ns)
+    return {"units": units, "params": count_params(cell, units, 2), "recognised": recognised.astype(int).tolist(),
+            "generalises_to": first_failure,           # every n <= this was recognised
+            "train_recognised": float(recognised[:train_max_n].mean()),
+            "beyond_training_recognised": float(recognised[train_max_n:].mean()) if test_max_n > train_max_n else None}
 
 
 # Regularisation regimes of the overfitting experiment: what each changes in model and training.
@@ -133,13 +211,14 @@ def sklearn_baselines(split: tasks.Split, seed: int) -> dict:
 
 def time_cells(cells, T: int, units: int, *, batch_size: int, repeats: int, jit_compile: bool,
                features: int = 8, seed: int = 0) -> dict[str, dict]:
-    """Median seconds of one training step and of one inference batch for each cell, after warm-up.
+    """Seconds of every timed training step and inference batch of each Keras cell, after warm-up.
 
     The cells are timed in turns (A, B, C, A, B, C, ...) in one process, so whatever else the
-    machine does falls on all of them alike and their ratios are fair; timing them in separate
-    processes was measured to move a GRU/LSTM ratio from 1.08 to 1.66 between two runs. Uses
-    ``train_on_batch``/``predict_on_batch`` on fixed random data so only the cell's cost and
-    Keras' execution mode vary. Medians resist the odd slow step. Returns {cell: times}.
+    machine does falls on all of them alike, and the i-th times of two cells form a pair whose
+    ratio is one sample of their speed ratio; timing them in separate processes was measured to
+    move a GRU/LSTM ratio from 1.08 to 1.66 between two runs. Uses ``train_on_batch`` and
+    ``predict_on_batch`` on fixed random data so only the cell's cost and Keras' execution mode
+    vary. Returns {cell: {"train": [seconds...], "inference": [...], "params": n}}.
     """
     training.seed_everything(seed)
     rng = np.random.default_rng(seed)
@@ -153,16 +232,81 @@ def time_cells(cells, T: int, units: int, *, batch_size: int, repeats: int, jit_
             model.train_on_batch(x, y)
             model.predict_on_batch(x)
         built[cell] = model
-    train_times = {cell: [] for cell in cells}
-    infer_times = {cell: [] for cell in cells}
+    times = {cell: {"train": [], "inference": [], "params": count_params(cell, units, features)} for cell in cells}
     for _ in range(repeats):
         for cell, model in built.items():
             start = time.perf_counter()
             model.train_on_batch(x, y)
-            train_times[cell].append(time.perf_counter() - start)
+            times[cell]["train"].append(time.perf_counter() - start)
             start = time.perf_counter()
             model.predict_on_batch(x)
-            infer_times[cell].append(time.perf_counter() - start)
-    return {cell: {"train_step_seconds": float(np.median(train_times[cell])),
-                   "inference_seconds": float(np.median(infer_times[cell])),
-                   "params": count_params(cell, units, features)} for cell in cells}
+            times[cell]["inference"].append(time.perf_counter() - start)
+    return times
+
+
+def time_torch_cells(cells, T: int, units: int, *, batch_size: int, repeats: int, features: int = 8,
+                     seed: int = 0) -> dict[str, dict]:
+    """The same measurement as ``time_cells`` for PyTorch's CPU ``nn.RNN`` (tanh), ``nn.LSTM`` and
+    ``nn.GRU`` with a linear head, cross-entropy and Adam: a second implementation of the same
+    cells. Timed in turns; returns {cell: {"train": [...], "inference": [...]}}."""
+    import torch
+
+    torch.manual_seed(seed)
+    layers = {"SimpleRNN": torch.nn.RNN, "LSTM": torch.nn.LSTM, "GRU": torch.nn.GRU}
+    rng = np.random.default_rng(seed)
+    x = torch.from_numpy(rng.normal(size=(batch_size, T, features)).astype(np.float32))
+    y = torch.from_numpy(rng.integers(0, 10, size=batch_size))
+    built = {}
+    for cell in cells:
+        rnn, head = layers[cell](features, units, batch_first=True), torch.nn.Linear(units, 10)
+        optimizer = torch.optim.Adam(list(rnn.parameters()) + list(head.parameters()), lr=1e-3)
+        built[cell] = (rnn, head, optimizer)
+
+    def train_step(rnn, head, optimizer):
+        optimizer.zero_grad()
+        out, _ = rnn(x)
+        torch.nn.functional.cross_entropy(head(out[:, -1]), y).backward()
+        optimizer.step()
+
+    def infer(rnn, head, _):
+        with torch.no_grad():
+            out, _ = rnn(x)
+            head(out[:, -1])
+
+    for parts in built.values():                               # warm-up
+        for _ in range(3):
+            train_step(*parts)
+            infer(*parts)
+    times = {cell: {"train": [], "inference": []} for cell in cells}
+    for _ in range(repeats):
+        for cell, parts in built.items():
+            for kind, run in (("train", train_step), ("inference", infer)):
+                start = time.perf_counter()
+                run(*parts)
+                times[cell][kind].append(time.perf_counter() - start)
+    return times
+
+
+def matmul_flops_per_second(size: int = 512, repeats: int = 20) -> float:
+    """Floating-point operations per second of a dense float32 ``size``² matmul (NumPy's BLAS, the
+    process's threads): the practical arithmetic limit the recurrent steps are measured against."""
+    rng = np.random.default_rng(0)
+    a, b = (rng.normal(size=(size, size)).astype(np.float32) for _ in range(2))
+    a @ b                                                      # warm-up
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        seconds.append(time.perf_counter() - start)
+    return 2.0 * size**3 / float(np.median(seconds))
+
+
+# Weight matrices (one per gate or candidate) that each cell multiplies per time step.
+GATE_BLOCKS = {"SimpleRNN": 1, "GRU": 3, "LSTM": 4}
+
+
+def step_flops(cell: str, T: int, units: int, features: int, batch_size: int, kind: str) -> float:
+    """Matrix-multiply FLOPs of one training step (forward and backward, about 3× the forward
+    pass) or one inference batch of a recurrent layer; the element-wise work is left out."""
+    forward = 2.0 * batch_size * T * GATE_BLOCKS[cell] * units * (features + units)
+    return forward * (3.0 if kind == "train" else 1.0)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Split", "adding_problem", "adding_baseline_mse", "seed_example_split", "permute_time", "subsample",
+__all__ = ["anbn", "Split", "adding_problem", "adding_baseline_mse", "seed_example_split", "permute_time", "subsample",
            "with_validation",
            "digits_split", "italy_power_demand_split"]
 
@@ -59,6 +59,32 @@ def adding_problem(n: int, T: int, rng: np.random.Generator) -> tuple[np.ndarray
     x = np.stack([values, markers], axis=-1).astype(np.float32)
     y = (values * markers).sum(axis=1, keepdims=True).astype(np.float32)
     return x, y
+
+
+def anbn(ns, length: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Strings aⁿbⁿ for each n in ``ns``, as a per-step labelling task that needs a counter.
+
+    Each string is one-hot coded (a = [1, 0], b = [0, 1]) and zero-padded at the end to ``length``
+    (default: the longest, 2·max(n)). After every b the network answers "does the string end
+    here?", which is yes exactly at the n-th b; that needs the number of a's to be held and
+    counted down. Steps where the next symbol is not determined (the a's) and padding get weight 0.
+    Returns x (len(ns), length, 2), y (len(ns), length, 1) and weights (len(ns), length).
+    """
+    ns = [int(n) for n in ns]
+    if not ns or min(ns) < 1:
+        raise ValueError(f"every n must be >= 1, got {ns}")
+    length = length or 2 * max(ns)
+    if length < 2 * max(ns):
+        raise ValueError(f"length {length} is shorter than the longest string (2·{max(ns)})")
+    x = np.zeros((len(ns), length, 2), np.float32)
+    y = np.zeros((len(ns), length, 1), np.float32)
+    w = np.zeros((len(ns), length), np.float32)
+    for i, n in enumerate(ns):
+        x[i, :n, 0] = 1.0
+        x[i, n:2 * n, 1] = 1.0
+        w[i, n:2 * n] = 1.0
+        y[i, 2 * n - 1, 0] = 1.0
+    return x, y, w
 
 
 def adding_baseline_mse() -> float:

@@ -133,11 +133,13 @@ def steps_to_threshold(steps, values, threshold: float):
 
 
 def train_adding(model, *, T: int, steps: int, batch_size: int, eval_every: int, rng,
-                 x_test, y_test, generate) -> dict:
+                 x_test, y_test, generate, stop_below: float | None = None) -> dict:
     """Train a compiled regression model on fresh adding-problem batches.
 
-    Every ``eval_every`` steps the test MSE is recorded. ``generate(n, T, rng)`` makes data.
-    Returns the curve (steps, test MSE) and the wall time of the training itself.
+    Every ``eval_every`` steps the test MSE is recorded. ``generate(n, T, rng)`` makes data. With
+    ``stop_below``, training ends at the first evaluation whose test MSE is below it (the task is
+    solved), so ``steps`` is a cap. Returns the curve (steps, test MSE) and the wall time of the
+    training, evaluations included.
     """
     curve_steps, curve_mse = [], []
     start = time.perf_counter()
@@ -149,5 +151,6 @@ def train_adding(model, *, T: int, steps: int, batch_size: int, eval_every: int,
         done += chunk
         curve_steps.append(done)
         curve_mse.append(float(model.evaluate(x_test, y_test, batch_size=1000, verbose=0)))
+        if stop_below is not None and curve_mse[-1] < stop_below:
+            break
     return {"steps": curve_steps, "test_mse": curve_mse, "train_seconds": time.perf_counter() - start}
-

@@ -15,7 +15,8 @@ import numpy as np
 from . import analysis, models, runs, tasks, training
 from .parallel import Unit
 
-__all__ = ["plan", "adding_unit", "classifier_unit", "baselines_unit", "timing_unit", "make_split"]
+__all__ = ["plan", "adding_unit", "explosion_unit", "overfitting_sweep", "overfitting_final", "overfitting_strengths",
+           "counting_unit", "classifier_unit", "baselines_unit", "timing_unit", "make_split"]
 
 # Compiled adding-problem models, per worker process, reused across seeds: a reused model starts
 # from exactly the state of a new one (tests/test_determinism.py), so placement cannot change a number.
@@ -43,34 +44,50 @@ def make_split(spec: tuple) -> tasks.Split:
     raise ValueError(f"unknown data spec {spec!r}")
 
 
-def adding_unit(cell: str, T: int, seed: int, *, run_args: dict, analyse: bool,
-                initial_gradients: bool) -> dict:
-    """One adding-problem training run (``runs.adding_run``); with ``analyse``, also the gradient
-    reaching each step after training and, for the GRU, its gate statistics."""
-    run = runs.adding_run(cell, T, seed, compiled=_COMPILED, **run_args)
+def adding_unit(cell: str, T: int, seed: int, *, run_args: dict, gradient_sequences: int,
+                keep_details: bool) -> dict:
+    """One adding-problem run (``runs.adding_run``), trained until solved or until the step cap.
+
+    Also measures how many decades the gradient loses between the last step and the first
+    (``analysis.log10_ratio_first_last``), on the first ``gradient_sequences`` test sequences, for
+    the untrained model (the same initial weights) and the trained one. With ``keep_details``, it
+    returns both gradient curves and, for the GRU, its gates on three test sequences.
+    """
+    run = runs.adding_run(cell, T, seed, compiled=_COMPILED, until_solved=True, **run_args)
     key = f"{cell}.T{T}"
-    metrics = {f"{key}.test_mse": run["test_mse"], f"{key}.steps_to_threshold": run["steps_to_threshold"],
-               f"{key}.solved": float(run["steps_to_threshold"] is not None)}
+    solved = run["steps_to_threshold"] is not None
+    x, y = run["x_test"][:gradient_sequences], run["y_test"][:gradient_sequences]
+    trained = analysis.state_gradient_norms(run["model"], x, y)
+    training.seed_everything(seed)
+    untrained = models.build(cell, run["units"], time=T, features=2, outputs=1, head="linear", seed=seed)
+    initial = analysis.state_gradient_norms(untrained, x, y)
+    metrics = {f"{key}.solved": float(solved),
+               # steps and seconds to solve, censored at the cap (and at the seconds the cap took)
+               f"{key}.steps_to_solve": run["steps_run"],
+               f"{key}.seconds_to_solve": run["train_seconds"],
+               f"{key}.test_mse": run["test_mse"],
+               f"{key}.log10_grad_ratio": analysis.log10_ratio_first_last(trained),
+               f"{key}.log10_grad_ratio_initial": analysis.log10_ratio_first_last(initial)}
     out = {"metrics": metrics, "curve": {k: run["curve"][k] for k in ("steps", "test_mse")},
            "size": {"units": run["units"], "params": run["params"]}}
-    if not analyse:
-        return out
-    x, y = run["x_test"][:64], run["y_test"][:64]            # gradient flow on the first 64 test sequences
-    norms = analysis.state_gradient_norms(run["model"], x, y)
-    metrics[f"{cell}.log10_grad_ratio_first_last"] = analysis.log10_ratio_first_last(norms)
-    if initial_gradients:
-        training.seed_everything(seed)
-        untrained = models.build(cell, run["units"], time=T, features=2, outputs=1, head="linear", seed=seed)
-        out["gradient_norms"] = {"trained": norms, "initial": analysis.state_gradient_norms(untrained, x, y)}
-    if cell == "GRU":
-        gates = analysis.gate_traces(run["model"], run["x_test"])
-        marked = run["x_test"][:, :, 1] == 1
-        z_mean = gates["z"].mean(axis=2)                       # (n, T): mean over units
-        metrics["GRU.z_at_markers"] = float(z_mean[marked].mean())
-        metrics["GRU.z_elsewhere"] = float(z_mean[~marked].mean())
-        out["gates"] = {"z_mean": z_mean[:3], "r_mean": gates["r"].mean(axis=2)[:3],
-                        "markers": run["x_test"][:3, :, 1], "values": run["x_test"][:3, :, 0]}
+    if keep_details:
+        out["gradient_norms"] = {"trained": trained, "initial": initial}
+        if cell == "GRU":
+            gates = analysis.gate_traces(run["model"], run["x_test"])
+            marked = run["x_test"][:, :, 1] == 1
+            z_mean = gates["z"].mean(axis=2)                   # (n, T): mean over units
+            metrics["GRU.z_at_markers"] = float(z_mean[marked].mean())
+            metrics["GRU.z_elsewhere"] = float(z_mean[~marked].mean())
+            out["gates"] = {"z": gates["z"][0], "r": gates["r"][0], "z_mean": z_mean[:3],
+                            "r_mean": gates["r"].mean(axis=2)[:3],
+                            "markers": run["x_test"][:3, :, 1], "values": run["x_test"][:3, :, 0]}
     return out
+
+
+def explosion_unit(cell: str, seed: int, *, run_args: dict) -> dict:
+    """One adding-problem run without gradient clipping, watched for exploding gradients
+    (``runs.explosion_run``)."""
+    return runs.explosion_run(cell, seed=seed, **run_args)
 
 
 def classifier_unit(cell: str, data: tuple, seed: int, *, fit: dict, keep_history: bool = False) -> dict:
@@ -87,36 +104,68 @@ def classifier_unit(cell: str, data: tuple, seed: int, *, fit: dict, keep_histor
     return out
 
 
+def counting_unit(cell: str, seed: int, *, run_args: dict) -> dict:
+    """One aⁿbⁿ counting run (``runs.counting_run``)."""
+    return runs.counting_run(cell, seed, **run_args)
+
+
 def baselines_unit(data: tuple, seed: int) -> dict:
     """Logistic regression and an MLP on the flattened sequences (``runs.sklearn_baselines``)."""
     return runs.sklearn_baselines(make_split(data), seed)
 
 
-def timing_unit(cells: list, T: int, units: int, *, jit_compile: bool, batch_size: int, repeats: int,
-                seed: int) -> dict:
-    """Median training-step and inference times of every cell in one configuration, timed in turns
-    in one process (``runs.time_cells``), and the device they ran on."""
+def timing_unit(cells: list, T: int, units: int, *, mode: str, batch_size: int, repeats: int, seed: int) -> dict:
+    """Every timed training step and inference batch of every cell in one configuration, timed
+    in turns in one process: Keras in its default (``mode="default"``) or XLA-compiled
+    (``"compiled"``) execution, or PyTorch (``"torch"``). Also the dense-matmul rate of the same
+    process (``runs.matmul_flops_per_second``) and the device the cells ran on."""
     import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")
     device = tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU") if gpus else "CPU"
-    times = runs.time_cells(cells, T, units, batch_size=batch_size, repeats=repeats, jit_compile=jit_compile,
-                            seed=seed)
-    return {"device": device, "cells": times}
+    if mode == "torch":
+        import torch
+
+        torch.set_num_threads(1)                               # like every worker: one thread
+        times = runs.time_torch_cells(cells, T, units, batch_size=batch_size, repeats=repeats, seed=seed)
+        device = "CPU"
+    elif mode in ("default", "compiled"):
+        times = runs.time_cells(cells, T, units, batch_size=batch_size, repeats=repeats,
+                                jit_compile=mode == "compiled", seed=seed)
+    else:
+        raise ValueError(f"unknown timing mode {mode!r}; expected default, compiled or torch")
+    return {"device": device, "cells": times, "matmul_flops_per_second": runs.matmul_flops_per_second()}
 
 
 # --------------------------------------------------------------------------- plans
 
 
+# Relative cost of one training step per cell (measured: an LSTM step costs about twice a simple
+# RNN's at the same parameter budget), and the fraction of the step cap a cell typically trains
+# before it solves the task (only the expected placement depends on these, never a result).
+_STEP_COST = {"SimpleRNN": 1.0, "GRU": 1.6, "LSTM": 2.0}
+
+
 def _long_range(P):
-    run_args = {k: P[k] for k in ("param_budget", "steps", "batch_size", "learning_rate", "clipnorm",
-                                  "eval_every", "threshold", "test_size")}
+    run_args = {"param_budget": P["param_budget"], "steps": P["max_steps"]} | {
+        k: P[k] for k in ("batch_size", "learning_rate", "clipnorm", "eval_every", "threshold", "test_size")}
     # Runs of one (cell, length) share a compiled model on the worker that runs them (_COMPILED).
-    return [Unit(f"{cell}/T{T}/seed{seed}", adding_unit,
-                 {"cell": cell, "T": T, "seed": seed, "run_args": run_args, "analyse": T == P["analysis_length"],
-                  "initial_gradients": seed == P["seeds"][0]},
-                 affinity=f"{cell}/T{T}", cost=T * P["steps"])
-            for seed in P["seeds"] for T in P["lengths"] for cell in P["cells"]]
+    units = [Unit(f"{cell}/T{T}/seed{seed}", adding_unit,
+                  {"cell": cell, "T": T, "seed": seed, "run_args": run_args,
+                   "gradient_sequences": P["gradient_sequences"],
+                   "keep_details": T == P["analysis_length"] and seed == P["seeds"][0]},
+                  affinity=f"{cell}/T{T}",
+                  cost=T * P["max_steps"] * _STEP_COST.get(cell, 2.0) * (0.25 if cell == "GRU" else 1.0))
+             for seed in P["seeds"] for T in P["lengths"] for cell in P["cells"]
+             if cell != "SimpleRNN" or T in P["simple_rnn_lengths"]]
+    explosion_args = {"T": P["explosion_length"], "param_budget": P["param_budget"], "steps": P["explosion_steps"],
+                      "batch_size": P["batch_size"], "learning_rate": P["learning_rate"],
+                      "spike_factor": P["spike_factor"]}
+    units += [Unit(f"explosion/{cell}/seed{seed}", explosion_unit,
+                   {"cell": cell, "seed": seed, "run_args": explosion_args},
+                   cost=P["explosion_length"] * P["explosion_steps"] * _STEP_COST.get(cell, 2.0))
+              for seed in P["explosion_seeds"] for cell in P["explosion_cells"]]
+    return units
 
 
 def _seed_example(P):
@@ -145,27 +194,62 @@ def _real_sequences(P):
             for seed in P["seeds"] for name in P["datasets"] for cell in P["cells"]]
 
 
-def _overfitting(P):
-    data = ("digits_rows_subset", P["train_size"], P["validation_size"])
-    return [Unit(f"{regime}/seed{seed}", classifier_unit,
-                 {"cell": "GRU", "data": data, "seed": seed, "keep_history": seed == P["seeds"][0],
-                  "fit": {"units": P["units"], "epochs": P["epochs"], "batch_size": P["batch_size"],
-                          "learning_rate": P["learning_rate"], "regime": regime, "dropout": P["dropout"],
-                          "weight_decay": P["weight_decay"], "patience": P["patience"], "validation": "split"}})
+def _overfitting_unit(P, regime, seed, strength, key, keep_history=False):
+    strength = strength if strength is not None else 0.0
+    return Unit(key, classifier_unit,
+                {"cell": "GRU", "data": ("digits_rows_subset", P["train_size"], P["validation_size"]), "seed": seed,
+                 "keep_history": keep_history,
+                 "fit": {"units": P["units"], "epochs": P["epochs"], "batch_size": P["batch_size"],
+                         "learning_rate": P["learning_rate"], "regime": regime,
+                         "dropout": strength if regime in ("dropout", "recurrent_dropout") else 0.0,
+                         "weight_decay": strength if regime == "weight_decay" else 0.0,
+                         "patience": P["patience"], "validation": "split"}})
+
+
+def overfitting_strengths(P) -> dict[str, list]:
+    """The candidate strengths of every regime that has one: the sweep's grid."""
+    grid = {"dropout": P["dropout_rates"], "recurrent_dropout": P["dropout_rates"], "weight_decay": P["weight_decays"]}
+    return {regime: list(grid[regime]) for regime in P["regimes"] if regime in grid}
+
+
+def overfitting_sweep(P) -> list[Unit]:
+    """Stage one of the overfitting experiment: every candidate strength of every regime, on the
+    sweep seeds, judged by validation accuracy only (the test split never chooses)."""
+    return [_overfitting_unit(P, regime, seed, strength, f"sweep/{regime}/{strength:g}/seed{seed}")
+            for regime, strengths in overfitting_strengths(P).items() for strength in strengths
+            for seed in P["sweep_seeds"]]
+
+
+def overfitting_final(P, chosen: dict | None = None) -> list[Unit]:
+    """Stage two: every regime at its ``chosen`` strength ({regime: strength}; None while only
+    counting units, which takes each regime's first candidate), on the experiment's seeds."""
+    chosen = chosen or {regime: strengths[0] for regime, strengths in overfitting_strengths(P).items()}
+    return [_overfitting_unit(P, regime, seed, chosen.get(regime), f"{regime}/seed{seed}",
+                              keep_history=seed == P["seeds"][0])
             for seed in P["seeds"] for regime in P["regimes"]]
+
+
+def _overfitting(P):
+    return overfitting_sweep(P) + overfitting_final(P)
 
 
 def _efficiency(P):
     # One unit per configuration times all cells in turns in one process, and runs alone
     # (exclusive): a step timed while another unit shares the CPU is noise.
     return [Unit(f"{mode}/T{T}/u{n}", timing_unit,
-                 {"cells": list(P["cells"]), "T": T, "units": n, "jit_compile": jit, "batch_size": P["batch_size"],
+                 {"cells": list(P["cells"]), "T": T, "units": n, "mode": mode, "batch_size": P["batch_size"],
                   "repeats": P["repeats"], "seed": P["seeds"][0]}, exclusive=True)
-            for mode, jit in (("default", False), ("compiled", True))
-            for T in P["lengths"] for n in P["units"]]
+            for mode in P["modes"] for T in P["lengths"] for n in P["units"]]
 
 
-PLANS = {"seed_example": _seed_example, "long_range": _long_range, "real_sequences": _real_sequences,
+def _counting(P):
+    run_args = {k: P[k] for k in ("param_budget", "train_max_n", "test_max_n", "steps", "learning_rate")}
+    return [Unit(f"{cell}/seed{seed}", counting_unit, {"cell": cell, "seed": seed, "run_args": run_args},
+                 cost=P["steps"] * _STEP_COST.get(cell, 2.0))
+            for seed in P["seeds"] for cell in P["cells"]]
+
+
+PLANS = {"counting": _counting, "seed_example": _seed_example, "long_range": _long_range, "real_sequences": _real_sequences,
          "efficiency": _efficiency, "overfitting": _overfitting}
 
 
