@@ -38,7 +38,7 @@ def napping_unit(marker):
     return ("import os, time\nfrom grubook import parallel\n"
             "def nap(marker):\n"
             "    open(marker, 'w').write(str(os.getpid()))\n"
-            "    time.sleep(300)\n"
+            "    time.sleep(240)\n"
             f"parallel.run_units('seed_example', [parallel.Unit('nap/seed0', nap, {{'marker': {str(marker)!r}}})])")
 
 
@@ -130,7 +130,9 @@ def test_an_interrupted_run_names_the_cause_keeps_old_results_and_leaves_nothing
         proc.send_signal(signal.SIGTERM)                     # `timeout` and CI cancels signal the runner only
     else:
         os.kill(worker, signal.SIGKILL)
-    _, err = proc.communicate(timeout=120)
+    # Usually seconds. After the suite's 13-minute in-process re-run, a Ctrl-C exit was once seen to
+    # take longer than two minutes (cause not yet found); the nap below bounds any wait on the unit.
+    _, err = proc.communicate(timeout=420)
     expected = {"ctrl-c": (130, "interrupted"), "sigterm": (143, "terminated (SIGTERM)"),
                 "kill-9-worker": (1, "unit 'nap/seed0' failed: its worker process died")}[how]
     assert proc.returncode == expected[0], err
