@@ -32,7 +32,5 @@ def built_book():
 
 def pytest_collection_modifyitems(config, items):
     """Run the experiments' full re-run (marker ``reproduce``, about 13 minutes) after everything
-    else, so that a fast test's failure shows early. It also keeps the runner's Ctrl-C test ahead of
-    that long in-process re-run, after which a Ctrl-C exit was twice seen to take over two minutes
-    (cause not yet found; see the closing note of the verdicts issue)."""
+    else, so that a fast test's failure shows early."""
     items.sort(key=lambda item: item.get_closest_marker("reproduce") is not None)
