@@ -98,12 +98,12 @@ def paired_difference(res: dict, a: str, b: str) -> dict:
     prose: "above", "below", or "indistinguishable from" when the interval contains 0 (or when
     there are too few seeds for an interval).
     """
-    import numpy as np
-    from scipy import stats
+    from . import stats
 
     pairs = [(run["metrics"].get(a), run["metrics"].get(b)) for run in res["per_seed"]]
-    d = np.array([x - y for x, y in pairs if x is not None and y is not None], dtype=float)
-    half = float(stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else float("inf")
-    mean = float(d.mean()) if len(d) else float("nan")
-    word = "above" if mean - half > 0 else "below" if mean + half < 0 else "indistinguishable from"
-    return {"mean": mean, "half_width": half, "n": int(len(d)), "word": word}
+    if not any(x is not None and y is not None for x, y in pairs):
+        return {"mean": float("nan"), "half_width": float("inf"), "n": 0, "word": "indistinguishable from"}
+    iv = stats.paired_difference([x for x, _ in pairs], [y for _, y in pairs])
+    mean, half = iv.estimate, iv.high - iv.estimate
+    word = "above" if iv.low > 0 else "below" if iv.high < 0 else "indistinguishable from"
+    return {"mean": mean, "half_width": half, "n": iv["n"], "word": word}
