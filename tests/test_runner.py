@@ -144,6 +144,28 @@ def test_an_interrupted_run_names_the_cause_keeps_old_results_and_leaves_nothing
     assert_no_run_folder_of(proc.pid)
 
 
+def test_the_abandoned_cell_task_of_an_interrupted_run_goes_to_the_log_and_other_orphans_do_not(tmp_path):
+    """After SIGTERM stops papermill mid-cell, nbclient's abandoned cell task ends with DeadKernelError
+    when the kernel is shut down; asyncio reports it whenever the task is collected (seen in CI after
+    the runner's one-line error). Only that report is moved to the log: any other orphan still shows."""
+    script = tmp_path / "orphans.py"
+    script.write_text(
+        "import asyncio, gc\n"
+        "from nbclient.exceptions import DeadKernelError\n"
+        "from grubook import runner\n"
+        "runner._report_orphaned_cell_tasks_to_log()\n"
+        "async def cell():\n    raise DeadKernelError('Kernel died')\n"
+        "async def bug():\n    raise ValueError('a real bug')\n"
+        "loop = asyncio.new_event_loop()\n"
+        "tasks = [loop.create_task(cell()), loop.create_task(bug())]\n"
+        "loop.run_until_complete(asyncio.sleep(0.01))\n"
+        "del tasks\n"
+        "gc.collect()\n")
+    err = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True).stderr
+    assert "ValueError: a real bug" in err, err
+    assert "DeadKernelError" not in err, err
+
+
 def test_quick_run_writes_sealed_results_with_provenance_and_clears_leftovers(tmp_path):
     (tmp_path / ".staging-seed_example-old").mkdir()                  # left by a killed older runner
     (tmp_path / ".seed_example.json.x1y2.tmp").write_text("{")         # an atomic write cut short

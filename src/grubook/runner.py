@@ -25,6 +25,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import json
+import logging
 import os
 import shutil
 import threading
@@ -217,6 +218,30 @@ def _stop_new_processes(before: set[int]) -> None:
             process.kill()
 
 
+class _OrphanedCellTask(logging.Filter):
+    """Moves asyncio's "Task exception was never retrieved ... DeadKernelError" report to the log.
+
+    When Ctrl-C or SIGTERM stops papermill mid-cell, nbclient's task for that cell is abandoned; the
+    kernel is then shut down, the task ends with DeadKernelError, and asyncio reports it when the task
+    is garbage-collected, often after the runner has restored stderr or at interpreter exit. The
+    interruption has already been reported in one line, so the traceback goes to the log instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if not (record.getMessage().startswith("Task exception was never retrieved")
+                and type(error).__name__ == "DeadKernelError"):
+            return True
+        with contextlib.suppress(OSError), open(LOG, "a") as log:
+            log.write(logging.Formatter().format(record) + "\n")
+        return False
+
+
+def _report_orphaned_cell_tasks_to_log() -> None:
+    asyncio_log = logging.getLogger("asyncio")
+    if not any(isinstance(f, _OrphanedCellTask) for f in asyncio_log.filters):
+        asyncio_log.addFilter(_OrphanedCellTask())
+
+
 @contextlib.contextmanager
 def _stderr_to(log: Path):
     """Send file descriptor 2 to ``log`` for the run, so the kernels and workers this process starts
@@ -369,6 +394,7 @@ def reproduce(names=None, *, quick: bool = False, overrides: dict | None = None,
     results_dir = check_results_dir(Path(results_dir or (QUICK_RESULTS_DIR if quick else RESULTS_DIR)))
     scheduler = resolve_scheduler(scheduler)
     check_loopback()
+    _report_orphaned_cell_tasks_to_log()
     total = sum(len(unit_plan(item.experiment, item.parameters)) for item in plans)
     for stale in leftovers(results_dir):
         _remove(stale)
