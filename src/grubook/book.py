@@ -107,3 +107,22 @@ def paired_difference(res: dict, a: str, b: str) -> dict:
     mean, half = iv.estimate, iv.high - iv.estimate
     word = "above" if iv.low > 0 else "below" if iv.high < 0 else "indistinguishable from"
     return {"mean": mean, "half_width": half, "n": iv["n"], "word": word}
+
+
+def settled_difference(res: dict, a: str, b: str) -> dict:
+    """:func:`paired_difference`, with a word that a re-run CI accepts cannot flip.
+
+    ``slack`` is how far the difference of the two means may move while both metrics stay within
+    their committed tolerances (the sum of the two). The difference is "above" or "below" only when
+    its whole interval clears zero by more than that; otherwise the word is "within noise of".
+    """
+    from .results import metric
+
+    diff = paired_difference(res, a, b)
+    slack = 0.0
+    for name in (a, b):
+        tol = res["tolerances"][name]
+        slack += tol["abs"] if "abs" in tol else tol["rel"] * abs(metric(res, name))
+    low, high = diff["mean"] - diff["half_width"], diff["mean"] + diff["half_width"]
+    word = "above" if low > slack else "below" if high < -slack else "within noise of"
+    return diff | {"word": word, "slack": slack, "low": low, "high": high}

@@ -11,7 +11,7 @@ import numpy as np
 
 from .reference import CELL_NAMES, GRUWeights, count_params, gru_backward, gru_forward, init_weights
 
-__all__ = ["gradient_check", "keras_equivalence", "torch_equivalence", "parameter_count_table",
+__all__ = ["gradient_check", "keras_equivalence", "article_cell_equivalence", "torch_equivalence", "parameter_count_table",
            "flip_update_gate"]
 
 
@@ -89,6 +89,54 @@ def keras_equivalence(*, reset_after: bool, seed: int = 0, batch: int | None = N
     return {"reset_after": reset_after, "batch": batch, "time": time, "features": features,
             "units": units, "max_abs_error": float(np.abs(ours - keras_out).max()),
             "max_abs_error_without_flip": float(np.abs(unflipped - keras_out).max())}
+
+
+def article_cell_equivalence(*, seed: int = 0, batch: int = 4, time: int = 20, features: int = 3,
+                             units: int = 6) -> dict:
+    """Prove ``ArticleGRUCell`` three ways on one random input (random biases too):
+
+    - ``vs_reference``: its outputs against ``gru_forward`` on its own weights;
+    - ``vs_keras``: against ``keras.layers.GRU(reset_after=False)``, whose converted weights it takes;
+    - ``gradient_vs_bptt``: TensorFlow's gradients of ``L = Σ_t G_t · h_t`` (G random) with respect to
+      every weight and the input, against ``gru_backward``, as the largest error relative to the
+      largest gradient entry.
+
+    Returns the sizes and the three largest errors (float32 computations against float64).
+    """
+    import keras
+    import tensorflow as tf
+
+    from . import layers
+    from .reference import gru_backward, weights_from_keras
+
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(batch, time, features)).astype("float32")
+    G = rng.normal(size=(batch, time, units)).astype("float32")
+    layer = layers.article_gru(units, seed=seed, return_sequences=True,
+                               bias_initializer=keras.initializers.RandomUniform(-0.5, 0.5, seed=seed))
+    xt = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(xt)
+        H = layer(xt)
+        loss = tf.reduce_sum(H * G)
+    cell = layer.cell
+    names = ("W_z", "W_r", "W", "b_z", "b_r", "b")
+    grads = tape.gradient(loss, [getattr(cell, n) for n in names] + [xt])
+    w = layers.to_reference(layer)
+    reference_grads = gru_backward(x, w, G.astype(np.float64))
+    expected = [reference_grads.weights[n] for n in names] + [reference_grads.dx]
+    scale = max(float(np.abs(e).max()) for e in expected)
+    gradient_error = max(float(np.abs(np.asarray(g) - e).max()) for g, e in zip(grads, expected)) / scale
+
+    keras.utils.set_random_seed(seed)
+    builtin = keras.layers.GRU(units, return_sequences=True, reset_after=False,
+                               bias_initializer=keras.initializers.RandomUniform(-0.5, 0.5, seed=seed + 1))
+    keras_out = keras.ops.convert_to_numpy(builtin(x))
+    layers.set_from_reference(layer, weights_from_keras(builtin))
+    return {"batch": batch, "time": time, "features": features, "units": units,
+            "vs_reference": float(np.abs(keras.ops.convert_to_numpy(H) - gru_forward(x, w)).max()),
+            "vs_keras": float(np.abs(keras.ops.convert_to_numpy(layer(x)) - keras_out).max()),
+            "gradient_vs_bptt": gradient_error}
 
 
 def torch_equivalence(*, seed: int = 0, batch: int = 3, time: int = 7, features: int = 4,

@@ -272,8 +272,10 @@ def _run_on(experiment, units, address, kind, bar):
         def submit(unit):
             # A preference, not a rule: if the preferred worker is gone, any other may run the unit.
             where = {"workers": [preferred[unit.key]], "allow_other_workers": True} if unit.key in preferred else {}
+            # Longest first on every worker (priority = expected cost): what is left at the end is
+            # short, so a worker that runs out of work waits little for the other.
             return client.submit(_execute, unit.function, unit.kwargs, key=f"{experiment}/{unit.key}-{token}",
-                                 pure=False, **where)
+                                 pure=False, priority=unit.cost, **where)
 
         def collect(pending: dict):
             try:

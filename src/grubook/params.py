@@ -141,6 +141,64 @@ EXPERIMENTS: dict[str, dict] = {
         "cross": lambda p: None if p["test_max_n"] > p["train_max_n"] else
         ("test_max_n", p["test_max_n"], f"larger than train_max_n ({p['train_max_n']})"),
     },
+    "article_layer": {
+        "rules": {
+            "seeds": SEEDS, "T": int_at_least(2, 100_000), "units": UNITS, "steps": int_at_least(1, 10**6),
+            "batch_size": BATCH, "learning_rate": number_in(0, 1, low_open=True),
+            "eval_every": int_at_least(1, 10**6), "test_size": int_at_least(10, 10**6),
+            "results_dir": RESULTS_DIR, "scheduler": SCHEDULER,
+        },
+        "quick": {"seeds": [0], "T": 10, "units": 8, "steps": 12, "eval_every": 6, "test_size": 50},
+    },
+    "chrono": {
+        "rules": {
+            "seeds": SEEDS, "length": int_at_least(3, 100_000), "param_budget": BUDGET,
+            "max_steps": int_at_least(1, 10**7), "batch_size": BATCH,
+            "learning_rate": number_in(0, 1, low_open=True), "clipnorm": number_in(0, 1e6, low_open=True),
+            "eval_every": int_at_least(1, 10**7), "threshold": number_in(0, 1, low_open=True),
+            "test_size": int_at_least(10, 10**6), "results_dir": RESULTS_DIR, "scheduler": SCHEDULER,
+        },
+        "quick": {"seeds": [0], "length": 20, "max_steps": 40, "eval_every": 20, "test_size": 50},
+    },
+    "seq2seq": {
+        "rules": {
+            "seeds": SEEDS, "encoders": subset_of(("unidirectional", "bidirectional")), "units": UNITS,
+            "train_max_len": int_at_least(1, 1000), "test_max_len": int_at_least(1, 1000),
+            "steps": int_at_least(1, 10**7), "batch_size": BATCH, "learning_rate": number_in(0, 1, low_open=True),
+            "test_per_length": int_at_least(1, 100_000), "results_dir": RESULTS_DIR, "scheduler": SCHEDULER,
+        },
+        "quick": {"seeds": [0], "units": 8, "train_max_len": 3, "test_max_len": 4, "steps": 10, "test_per_length": 10},
+        "cross": lambda p: (("units", p["units"], "even when the encoder is bidirectional (units // 2 per direction)")
+                            if "bidirectional" in p["encoders"] and p["units"] % 2 else None),
+    },
+    "char_lm": {
+        "rules": {
+            "seeds": SEEDS, "cells": CELLS, "param_budget": BUDGET, "embedding": int_at_least(1, 4096),
+            "window": int_at_least(2, 100_000), "steps": int_at_least(1, 10**7), "batch_size": BATCH,
+            "learning_rate": number_in(0, 1, low_open=True),
+            "temperatures": list_of(number_in(0, 100, low_open=True), max_len=10),
+            "sample_length": int_at_least(0, 100_000), "results_dir": RESULTS_DIR, "scheduler": SCHEDULER,
+        },
+        "quick": {"seeds": [0], "param_budget": 500, "embedding": 4, "window": 8, "steps": 5, "sample_length": 10},
+    },
+    "forecasting": {
+        "rules": {
+            "seeds": SEEDS, "test_years": int_at_least(1, 300), "horizon": int_at_least(1, 100),
+            "period": int_at_least(1, 100), "lookback": int_at_least(1, 300), "units": UNITS, "epochs": EPOCHS,
+            "batch_size": BATCH, "learning_rate": number_in(0, 1, low_open=True),
+            "validation_years": int_at_least(1, 300), "patience": PATIENCE,
+            "results_dir": RESULTS_DIR, "scheduler": SCHEDULER,
+        },
+        "quick": {"seeds": [0], "epochs": 2, "units": 4},
+        # 309 years of data: training (minus validation) must still hold windows of lookback + horizon.
+        "cross": lambda p: (("test_years", p["test_years"], "small enough to leave training windows "
+                             f"(309 years - test_years - validation_years > lookback + horizon = {p['lookback'] + p['horizon']})")
+                            if 309 - p["test_years"] - p["validation_years"] <= p["lookback"] + p["horizon"] else
+                            ("horizon", p["horizon"], f"at most test_years ({p['test_years']})")
+                            if p["horizon"] > p["test_years"] else
+                            ("validation_years", p["validation_years"], f"at least horizon ({p['horizon']})")
+                            if p["validation_years"] < p["horizon"] else None),
+    },
     "overfitting": {
         "rules": {
             "seeds": SEEDS, "regimes": subset_of(("none", "dropout", "recurrent_dropout", "weight_decay",

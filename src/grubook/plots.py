@@ -18,7 +18,7 @@ from .analysis import gradient_floor
 
 __all__ = ["CELL_COLORS", "summary_table", "adding_table", "adding_steps_by_length", "gradient_ratio_by_length",
            "gate_heatmap", "adding_curves", "gradient_flow",
-           "gate_traces", "accuracy_bars", "learning_curves", "timing_ratios"]
+           "gate_traces", "accuracy_bars", "learning_curves", "timing_ratios", "article_layer_curves", "chrono_steps", "seq2seq_exact_match", "char_lm_bars", "forecast_examples"]
 
 CELL_COLORS = {"SimpleRNN": "#7f7f7f", "LSTM": "#1f77b4", "GRU": "#d62728"}
 
@@ -382,3 +382,118 @@ def interval_table(res, rows, columns, row_title=""):
                                 f"{iv.estimate:{fmt}} [{iv.low:{fmt}}, {iv.high:{fmt}}]")
         table[row_label] = entry
     return pd.DataFrame(table).T.rename_axis(row_title)
+
+
+def article_layer_curves(res):
+    """Test MSE of the article's cell and Keras' GRU trained side by side from the same weights on
+    the same batches: one panel per seed, the two curves on top of each other."""
+    seeds = res["seeds"]
+    fig, axes = plt.subplots(1, len(seeds), figsize=(min(2.4 * len(seeds) + 1, 11), 3.0), sharey=True, squeeze=False)
+    for ax, seed in zip(axes[0], seeds):
+        c = res["data"]["curves"][f"seed{seed}"]
+        ax.plot(c["steps"], c["builtin"], color=CELL_COLORS["GRU"], lw=3, alpha=0.45,
+                label="keras.layers.GRU(reset_after=False)")
+        ax.plot(c["steps"], c["article"], color="k", lw=1, ls="--", label="RNN(ArticleGRUCell)")
+        ax.set(yscale="log", xlabel="training step", title=f"seed {seed}")
+    axes[0][0].set_ylabel("test MSE")
+    axes[0][0].legend(fontsize=7, loc="lower left")
+    fig.suptitle(f"Adding problem, T = {res['parameters']['T']}: same weights, same batches")
+    fig.tight_layout()
+    return fig
+
+
+def chrono_steps(res):
+    """Steps to solve the adding problem per seed, default against chrono initialisation, joined per
+    seed; runs that hit the cap are drawn hollow at the cap."""
+    p, seeds = res["parameters"], res["seeds"]
+    fig, ax = plt.subplots(figsize=(4.6, 3.4))
+    for i, seed in enumerate(seeds):
+        m = res["per_seed"][i]["metrics"]
+        ys = [m["default.steps_to_solve"], m["chrono.steps_to_solve"]]
+        ax.plot([0, 1], ys, color="#999999", lw=1, zorder=1)
+        for x, init in enumerate(("default", "chrono")):
+            solved = m[f"{init}.solved"] > 0.5
+            ax.scatter([x], [m[f"{init}.steps_to_solve"]], s=36, zorder=2, color=CELL_COLORS["GRU"],
+                       facecolors=CELL_COLORS["GRU"] if solved else "none")
+    ax.axhline(p["max_steps"], color="k", ls=":", lw=1)
+    ax.set_xticks([0, 1], ["default\n(zero gate bias)", f"chrono\n(T_max = {p['length']})"])
+    ax.set(xlim=(-0.4, 1.4), ylim=(0, p["max_steps"] * 1.05), ylabel="steps to test MSE < "
+           f"{p['threshold']:g}", title=f"GRU, adding problem, T = {p['length']}")
+    fig.tight_layout()
+    return fig
+
+
+ENCODER_STYLES = {"unidirectional": {"color": CELL_COLORS["GRU"], "marker": "o", "ls": "-"},
+                  "bidirectional": {"color": "#9467bd", "marker": "s", "ls": "--"}}
+
+
+def seq2seq_exact_match(res):
+    """Exact-match rate of greedy decoding against string length, one line per encoder: the mean
+    over seeds with its 95 % interval; the shaded band marks lengths longer than any trained on."""
+    from .stats import t_interval
+
+    p = res["parameters"]
+    lengths = list(range(1, p["test_max_len"] + 1))
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    if p["test_max_len"] > p["train_max_len"]:
+        ax.axvspan(p["train_max_len"] + 0.5, p["test_max_len"] + 0.5, color="#eeeeee", zorder=0,
+                   label="longer than trained")
+    for encoder in p["encoders"]:
+        ivs = [t_interval([run["metrics"][f"{encoder}.exact_match.len{n}"] for run in res["per_seed"]])
+               for n in lengths]
+        mean = np.array([iv.estimate for iv in ivs])
+        low = np.array([max(iv.low, 0.0) if np.isfinite(iv.low) else iv.estimate for iv in ivs])
+        high = np.array([min(iv.high, 1.0) if np.isfinite(iv.high) else iv.estimate for iv in ivs])
+        style = ENCODER_STYLES.get(encoder, {})
+        ax.errorbar(lengths, mean, yerr=[mean - low, high - mean], capsize=3, label=f"{encoder} encoder", **style)
+    ax.set(xlabel="digits in the string", ylabel="exact match (greedy decoding)", ylim=(-0.03, 1.03),
+           title="Reversing digit strings")
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax.legend(fontsize=8, loc="lower left")
+    fig.tight_layout()
+    return fig
+
+
+def char_lm_bars(res):
+    """Held-out bits per character per cell (mean and 95 % interval over seeds) against the n-gram
+    baseline (dashed line). Lower is better."""
+    from .stats import t_interval
+
+    cells = res["parameters"]["cells"]
+    ivs = [t_interval([run["metrics"][f"{cell}.held_out_bpc"] for run in res["per_seed"]]) for cell in cells]
+    fig, ax = plt.subplots(figsize=(5.2, 3.4))
+    for i, (cell, iv) in enumerate(zip(cells, ivs)):
+        err = None if not np.isfinite(iv.high) else [[iv.estimate - iv.low], [iv.high - iv.estimate]]
+        ax.bar(i, iv.estimate, yerr=err, capsize=4, color=CELL_COLORS.get(cell, "k"), width=0.6)
+        ax.annotate(f"{iv.estimate:.2f}", (i, iv.estimate), xytext=(10, 3), textcoords="offset points", fontsize=8)
+    ngram = res["metrics"]["ngram.held_out_bpc"]
+    ax.axhline(ngram, color="k", ls="--", lw=1, label=f"{res['metrics']['ngram.order']}-gram baseline ({ngram:.2f})")
+    top = max([iv.high for iv in ivs if np.isfinite(iv.high)] + [iv.estimate for iv in ivs] + [ngram])
+    ax.set_xticks(range(len(cells)), cells)
+    ax.set(ylabel="held-out bits per character", ylim=(0, top * 1.15), title="Character-level language model")
+    ax.legend(fontsize=8, loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
+def forecast_examples(res, n_origins: int = 4):
+    """The test years of the series with forecasts from a few origins: the GRU (first seed) and
+    ARIMA, each drawn from its origin over the horizon."""
+    d = res["data"]
+    years, values, origins = np.array(d["years"]), np.array(d["values"]), d["origins"]
+    first = origins[0]
+    fig, ax = plt.subplots(figsize=(8, 3.4))
+    ax.plot(years[first - 30:], values[first - 30:], color="k", lw=1.2, label="observed")
+    ax.axvline(years[first] - 0.5, color="#999999", ls=":", lw=1)
+    picks = np.linspace(0, len(origins) - 1, n_origins).round().astype(int)
+    horizon = res["parameters"]["horizon"]
+    for j, i in enumerate(picks):
+        t = origins[i]
+        span = years[t:t + horizon]
+        ax.plot(span, d["gru_forecasts"][i], color=CELL_COLORS["GRU"], lw=1.6, label="GRU" if j == 0 else None)
+        ax.plot(span, d["baseline_forecasts"]["arima"][i], color="#2ca02c", lw=1.2, ls="--",
+                label="ARIMA" if j == 0 else None)
+    ax.set(xlabel="year", ylabel="sunspot number", title=f"Forecasts of {horizon} years from {n_origins} origins")
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    return fig

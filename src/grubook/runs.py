@@ -13,13 +13,14 @@ import numpy as np
 from . import models, tasks, training
 from .reference import count_params
 
-__all__ = ["adding_run", "explosion_run", "counting_run", "classifier_run", "sklearn_baselines", "REGIMES", "time_cells", "time_torch_cells",
+__all__ = ["adding_run", "article_layer_run", "seq2seq_run", "char_lm_run", "explosion_run", "counting_run", "classifier_run", "sklearn_baselines", "REGIMES", "time_cells", "time_torch_cells",
            "matmul_flops_per_second", "step_flops", "GATE_BLOCKS"]
 
 
 def adding_run(cell: str, T: int, seed: int, *, param_budget: int, steps: int, batch_size: int,
                learning_rate: float, clipnorm: float | None, eval_every: int, threshold: float,
-               test_size: int, compiled: dict | None = None, until_solved: bool = False) -> dict:
+               test_size: int, compiled: dict | None = None, until_solved: bool = False,
+               chrono: bool = False) -> dict:
     """Train ``cell`` on the adding problem of length T for ``steps`` steps, or with
     ``until_solved`` until test MSE falls below ``threshold`` (``steps`` is then the cap).
 
@@ -29,12 +30,15 @@ def adding_run(cell: str, T: int, seed: int, *, param_budget: int, steps: int, b
     ``compiled``, a dict the caller keeps across runs, saves XLA compilation: a model compiled for
     the same cell, length and optimiser settings is reused, with the seed's fresh initial weights
     copied in and its optimiser state zeroed, which is the same starting point as a new model.
+
+    ``chrono``: GRU only, chrono-initialise the update gate for dependencies of up to T steps.
     """
     x_test, y_test = tasks.adding_problem(test_size, T, np.random.default_rng([T, 10_000]))
     training.seed_everything(seed)
     units = models.units_for_budget(cell, param_budget, features=2)
-    model = models.build(cell, units, time=T, features=2, outputs=1, head="linear", seed=seed)
-    key = (cell, T, units, learning_rate, clipnorm)
+    model = models.build(cell, units, time=T, features=2, outputs=1, head="linear", seed=seed,
+                         chrono_t_max=T if chrono else None)
+    key = (cell, T, units, learning_rate, clipnorm)          # initial weights are copied in: chrono shares it
     if compiled is not None and key in compiled:
         reused = compiled[key]
         reused.set_weights(model.get_weights())
@@ -60,6 +64,130 @@ def adding_run(cell: str, T: int, seed: int, *, param_budget: int, steps: int, b
         "x_test": x_test,
         "y_test": y_test,
     }
+
+
+def article_layer_run(seed: int, *, T: int, units: int, steps: int, batch_size: int, learning_rate: float,
+                      eval_every: int, test_size: int, warmup: int = 5) -> dict:
+    """Train the article's cell (``layers.ArticleGRUCell`` in ``keras.layers.RNN``) and Keras' own
+    ``GRU(reset_after=False)`` side by side on the adding problem of length T.
+
+    Both start from the same weights (Keras' layer, converted into the article's convention) and see
+    the same batches, so they compute the same function and their learning curves may differ only
+    by float32 rounding, which training amplifies slowly. Steps alternate between the two models
+    (which one goes first alternates too), so the time of each step is measured under the same
+    conditions; after ``warmup`` steps, the per-step ratio article / built-in is recorded.
+    """
+    import keras
+
+    from . import layers
+    from .reference import weights_from_keras
+
+    x_test, y_test = tasks.adding_problem(test_size, T, np.random.default_rng([T, 10_000]))
+    training.seed_everything(seed)
+    builtin = models.build("GRU", units, time=T, features=2, outputs=1, head="linear", seed=seed,
+                           reset_after=False)
+    article = keras.Sequential([keras.Input((T, 2)), layers.article_gru(units, seed=seed),
+                                keras.layers.Dense(1, name="head")], name=f"article_gru_{units}")
+    layers.set_from_reference(article.layers[0], weights_from_keras(models.recurrent_layer(builtin)))
+    article.layers[1].set_weights(builtin.layers[1].get_weights())
+    initial_gap = float(np.abs(article.predict_on_batch(x_test) - builtin.predict_on_batch(x_test)).max())
+    for model in (builtin, article):
+        training.compile_model(model, loss="mse", learning_rate=learning_rate, clipnorm=1.0)
+    names, pair = ("builtin", "article"), {"builtin": builtin, "article": article}
+    curve = {"steps": [], "builtin": [], "article": []}
+    ratios, rng = [], np.random.default_rng([T, seed])
+    for step in range(1, steps + 1):
+        x, y = tasks.adding_problem(batch_size, T, rng)
+        seconds = {}
+        for name in (names if step % 2 else names[::-1]):
+            start = time.perf_counter()
+            pair[name].train_on_batch(x, y)
+            seconds[name] = time.perf_counter() - start
+        if step > warmup:
+            ratios.append(seconds["article"] / seconds["builtin"])
+        if step % eval_every == 0 or step == steps:
+            curve["steps"].append(step)
+            for name in names:
+                curve[name].append(float(pair[name].evaluate(x_test, y_test, batch_size=1000, verbose=0)))
+    return {"units": units, "params": count_params("GRU", units, 2, reset_after=False),
+            "initial_output_gap": initial_gap, "curve": curve,
+            "log_step_time_ratios": np.log(ratios).tolist()}
+
+
+def seq2seq_run(encoder: str, seed: int, *, units: int, train_max_len: int, test_max_len: int, steps: int,
+                batch_size: int, learning_rate: float, test_per_length: int) -> dict:
+    """Train a GRU encoder–decoder (``models.seq2seq``) to reverse digit strings of length 1 ..
+    ``train_max_len`` with teacher forcing, then decode greedily, without the teacher, strings of
+    every length 1 .. ``test_max_len`` (``test_per_length`` each; the test set depends on the
+    length only, the same for every model and seed).
+
+    A decoded string counts only if every digit is right (exact match); the decoder emits as
+    many digits as the source has. Returns the exact-match rate per length and the parameter count.
+    """
+    training.seed_everything(seed)
+    model, encoder_model, decoder_step = models.seq2seq(units, encoder=encoder, seed=seed)
+    training.compile_model(model, loss="sparse_categorical_crossentropy", learning_rate=learning_rate, clipnorm=1.0)
+    rng = np.random.default_rng([seed, 1])
+    start = time.perf_counter()
+    for _ in range(steps):
+        batch = tasks.reversal(rng.integers(1, train_max_len + 1, size=batch_size), rng, pad_to=train_max_len)
+        model.train_on_batch([batch["source"], batch["decoder_input"]], batch["target"])
+    train_seconds = time.perf_counter() - start
+    exact = {}
+    for n in range(1, test_max_len + 1):
+        test = tasks.reversal([n] * test_per_length, np.random.default_rng([n, 20_000]))
+        decoded = models.greedy_decode(encoder_model, decoder_step, test["source"], steps=n, go=tasks.GO)
+        exact[n] = float((decoded == test["target"]).all(axis=1).mean())
+    return {"params": int(model.count_params()), "exact_match": exact, "train_seconds": train_seconds}
+
+
+def char_lm_run(cell: str, seed: int, *, param_budget: int, embedding: int, window: int, steps: int,
+                batch_size: int, learning_rate: float, temperatures=(), sample_length: int = 0,
+                prompt: str = "def ") -> dict:
+    """Train a character-level language model (``models.char_lm``) on random windows of the
+    corpus' training text (``text.load_corpus``), then score it on the held-out text.
+
+    The score is bits per character: the mean cross-entropy in base 2 over every held-out
+    character, read in consecutive windows of ``window`` characters, each from a zero state.
+    With ``temperatures``, also returns one sample of ``sample_length`` characters per temperature.
+    """
+    import keras
+
+    from . import text
+
+    corpus = text.load_corpus()
+    training.seed_everything(seed)
+    units = models.char_lm_units(cell, param_budget, embedding)
+    model, step_model = models.char_lm(cell, units, vocabulary=corpus.vocabulary, embedding=embedding, seed=seed)
+    training.compile_model(model, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                           learning_rate=learning_rate, clipnorm=1.0)
+    rng = np.random.default_rng([seed, 3])
+    train, offsets = corpus.train, np.arange(window + 1)
+    start = time.perf_counter()
+    for _ in range(steps):
+        starts = rng.integers(0, len(train) - window - 1, size=batch_size)
+        chunk = train[starts[:, None] + offsets]
+        model.train_on_batch(chunk[:, :-1], chunk[:, 1:])
+    train_seconds = time.perf_counter() - start
+
+    def bits_per_character(ids):
+        n = (len(ids) - 1) // window
+        inputs = ids[:n * window].reshape(n, window)
+        targets = ids[1:n * window + 1].reshape(n, window)
+        logits = model.predict(inputs, batch_size=256, verbose=0).astype(np.float64)
+        logits -= logits.max(axis=-1, keepdims=True)
+        log_p = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
+        picked = np.take_along_axis(log_p, targets[..., None], axis=-1)
+        return float(-picked.mean() / np.log(2))
+
+    return {"units": units, "params": count_params(cell, units, embedding),
+            "held_out_bpc": bits_per_character(corpus.held_out),
+            "train_bpc": bits_per_character(corpus.train[:len(corpus.held_out)]),
+            "train_seconds": train_seconds,
+            "samples": {f"{t:g}": text.sample(step_model, corpus, prompt, sample_length, t, seed)
+                        for t in temperatures},
+            "corpus": {"python": corpus.python, "sha256": corpus.sha256, "characters": int(len(corpus.ids)),
+                       "alphabet": corpus.vocabulary}}
 
 
 def explosion_run(cell: str, T: int, seed: int, *, param_budget: int, steps: int, batch_size: int,

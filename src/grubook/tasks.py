@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["anbn", "Split", "adding_problem", "adding_baseline_mse", "seed_example_split", "permute_time", "subsample",
+__all__ = ["anbn", "reversal", "PAD", "GO", "DIGIT_TOKENS", "Split", "adding_problem", "adding_baseline_mse", "seed_example_split", "permute_time", "subsample",
            "with_validation",
            "digits_split", "italy_power_demand_split"]
 
@@ -59,6 +59,41 @@ def adding_problem(n: int, T: int, rng: np.random.Generator) -> tuple[np.ndarray
     x = np.stack([values, markers], axis=-1).astype(np.float32)
     y = (values * markers).sum(axis=1, keepdims=True).astype(np.float32)
     return x, y
+
+
+# Tokens of the reversal task: 0 pads (and is masked), 1..10 are the digits 0..9, 11 starts decoding.
+PAD, GO, DIGIT_TOKENS = 0, 11, 10
+
+
+def reversal(lengths, rng: np.random.Generator, pad_to: int | None = None) -> dict[str, np.ndarray]:
+    """Digit strings and their reversals, for a sequence-to-sequence model with teacher forcing.
+
+    ``lengths`` gives each string's length (one string per entry). Tokens: 1..10 are the digits
+    0..9, 0 pads every row to ``pad_to`` (default: the longest length). Returns int32 arrays:
+
+    - ``source``: the digits, padded at the end;
+    - ``target``: the same digits reversed, padded at the end: what the decoder must output;
+    - ``decoder_input``: ``GO`` followed by the target without its last digit (teacher forcing:
+      at step t the decoder reads the right answer of step t - 1);
+    - ``lengths``.
+    """
+    lengths = np.asarray(lengths, dtype=int)
+    if lengths.ndim != 1 or len(lengths) == 0 or lengths.min() < 1:
+        raise ValueError(f"lengths must be a non-empty list of integers >= 1, got {lengths!r}")
+    width = int(pad_to if pad_to is not None else lengths.max())
+    if width < lengths.max():
+        raise ValueError(f"pad_to={width} is shorter than the longest string ({lengths.max()})")
+    digits = rng.integers(0, 10, size=(len(lengths), width)) + 1
+    keep = np.arange(width)[None, :] < lengths[:, None]
+    source = np.where(keep, digits, PAD)
+    target = np.zeros_like(source)
+    for i, n in enumerate(lengths):
+        target[i, :n] = source[i, :n][::-1]
+    decoder_input = np.zeros_like(source)
+    decoder_input[:, 0] = GO
+    decoder_input[:, 1:] = np.where(keep[:, 1:], target[:, :-1], PAD)
+    return {"source": source.astype(np.int32), "target": target.astype(np.int32),
+            "decoder_input": decoder_input.astype(np.int32), "lengths": lengths}
 
 
 def anbn(ns, length: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

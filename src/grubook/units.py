@@ -15,7 +15,7 @@ import numpy as np
 from . import analysis, models, runs, tasks, training
 from .parallel import Unit
 
-__all__ = ["plan", "adding_unit", "explosion_unit", "overfitting_sweep", "overfitting_final", "overfitting_strengths",
+__all__ = ["plan", "adding_unit", "chrono_unit", "article_layer_unit", "seq2seq_unit", "char_lm_unit", "ngram_unit", "forecast_gru_unit", "forecast_baselines_unit", "explosion_unit", "overfitting_sweep", "overfitting_final", "overfitting_strengths",
            "counting_unit", "classifier_unit", "baselines_unit", "timing_unit", "make_split"]
 
 # Compiled adding-problem models, per worker process, reused across seeds: a reused model starts
@@ -84,6 +84,81 @@ def adding_unit(cell: str, T: int, seed: int, *, run_args: dict, gradient_sequen
     return out
 
 
+def chrono_unit(init: str, T: int, seed: int, *, run_args: dict) -> dict:
+    """One GRU run on the adding problem of length T until solved or the step cap, with the update
+    gate's bias at Keras' default (``init="default"``: zero) or chrono-initialised (``"chrono"``)."""
+    if init not in ("default", "chrono"):
+        raise ValueError(f"init must be 'default' or 'chrono', got {init!r}")
+    run = runs.adding_run("GRU", T, seed, compiled=_COMPILED, until_solved=True, chrono=init == "chrono", **run_args)
+    return {"metrics": {f"{init}.solved": float(run["steps_to_threshold"] is not None),
+                        f"{init}.steps_to_solve": run["steps_run"],
+                        f"{init}.test_mse": run["test_mse"]},
+            "curve": {k: run["curve"][k] for k in ("steps", "test_mse")},
+            "size": {"units": run["units"], "params": run["params"]}}
+
+
+def article_layer_unit(seed: int, *, run_args: dict) -> dict:
+    """The article's cell against Keras' GRU: the equivalence errors on a random input
+    (``checks.article_cell_equivalence``), then both trained side by side (``runs.article_layer_run``)."""
+    from .checks import article_cell_equivalence
+
+    proof = article_cell_equivalence(seed=seed)
+    run = runs.article_layer_run(seed, **run_args)
+    ratios = np.asarray(run.pop("log_step_time_ratios"))
+    curve = run["curve"]
+    metrics = {"equivalence.vs_reference": proof["vs_reference"], "equivalence.vs_keras": proof["vs_keras"],
+               "equivalence.gradient_vs_bptt": proof["gradient_vs_bptt"],
+               "initial_output_gap": run["initial_output_gap"],
+               "builtin.final_test_mse": curve["builtin"][-1], "article.final_test_mse": curve["article"][-1],
+               "article_over_builtin.step_time": float(np.exp(ratios.mean()))}
+    return {"metrics": metrics, "curve": curve, "size": {"units": run["units"], "params": run["params"]}}
+
+
+def seq2seq_unit(encoder: str, seed: int, *, run_args: dict) -> dict:
+    """One encoder–decoder trained to reverse digit strings (``runs.seq2seq_run``)."""
+    run = runs.seq2seq_run(encoder, seed, **run_args)
+    metrics = {f"{encoder}.exact_match.len{n}": rate for n, rate in run["exact_match"].items()}
+    return {"metrics": metrics, "params": run["params"]}
+
+
+def char_lm_unit(cell: str, seed: int, *, run_args: dict) -> dict:
+    """One character-level language model (``runs.char_lm_run``)."""
+    run = runs.char_lm_run(cell, seed, **run_args)
+    return {"metrics": {f"{cell}.held_out_bpc": run["held_out_bpc"], f"{cell}.train_bpc": run["train_bpc"]},
+            "size": {"units": run["units"], "params": run["params"]}, "samples": run["samples"],
+            "corpus": run["corpus"]}
+
+
+def ngram_unit() -> dict:
+    """The n-gram baseline of the language model (``text.best_ngram``): no seed, fitted once."""
+    from . import text
+
+    return text.best_ngram(text.load_corpus())
+
+
+def forecast_gru_unit(seed: int, *, run_args: dict) -> dict:
+    """One GRU forecaster of the sunspot series (``forecasting.gru_run``)."""
+    from . import forecasting
+
+    run = forecasting.gru_run(seed, **run_args)
+    return {"metrics": {"GRU.mase": run["mase"], "GRU.epochs": run["epochs"]}, "forecasts": run["forecasts"].tolist()}
+
+
+def forecast_baselines_unit(*, test_years: int, horizon: int, period: int) -> dict:
+    """statsmodels' baselines on the same origins and horizon: seasonal naive, ARIMA, ETS."""
+    from . import forecasting
+
+    s = forecasting.setup(test_years=test_years, horizon=horizon, period=period)
+    naive = forecasting.seasonal_naive(s)
+    arima, order = forecasting.arima(s)
+    ets = forecasting.ets(s)
+    return {"mase": {"seasonal_naive": forecasting.mase(naive, s), "arima": forecasting.mase(arima, s),
+                     "ets": forecasting.mase(ets, s)},
+            "arima_order": list(order), "forecasts": {"arima": arima.tolist(), "seasonal_naive": naive.tolist(),
+                                                      "ets": ets.tolist()},
+            "years": s.years.tolist(), "values": s.values.tolist(), "origins": s.origins.tolist()}
+
+
 def explosion_unit(cell: str, seed: int, *, run_args: dict) -> dict:
     """One adding-problem run without gradient clipping, watched for exploding gradients
     (``runs.explosion_run``)."""
@@ -140,10 +215,11 @@ def timing_unit(cells: list, T: int, units: int, *, mode: str, batch_size: int, 
 # --------------------------------------------------------------------------- plans
 
 
-# Relative cost of one training step per cell (measured: an LSTM step costs about twice a simple
-# RNN's at the same parameter budget), and the fraction of the step cap a cell typically trains
-# before it solves the task (only the expected placement depends on these, never a result).
-_STEP_COST = {"SimpleRNN": 1.0, "GRU": 1.6, "LSTM": 2.0}
+# Relative cost of one training step per time step and cell at the experiments' small sizes
+# (measured on the 2-core machine: per-step overhead dominates, so the three cells cost about the
+# same), and the fraction of the step cap a GRU typically trains before it solves the adding
+# problem. Only the expected placement of units depends on these, never a result.
+_STEP_COST = {"SimpleRNN": 1.0, "GRU": 0.9, "LSTM": 1.0}
 
 
 def _long_range(P):
@@ -161,10 +237,12 @@ def _long_range(P):
     explosion_args = {"T": P["explosion_length"], "param_budget": P["param_budget"], "steps": P["explosion_steps"],
                       "batch_size": P["batch_size"], "learning_rate": P["learning_rate"],
                       "spike_factor": P["spike_factor"]}
+    # The short explosion runs come in eight groups, so the balancing can fill the gaps the long
+    # groups leave (without a group, the scheduler piled them onto the busier worker).
     units += [Unit(f"explosion/{cell}/seed{seed}", explosion_unit,
-                   {"cell": cell, "seed": seed, "run_args": explosion_args},
+                   {"cell": cell, "seed": seed, "run_args": explosion_args}, affinity=f"explosion/{i % 8}",
                    cost=P["explosion_length"] * P["explosion_steps"] * _STEP_COST.get(cell, 2.0))
-              for seed in P["explosion_seeds"] for cell in P["explosion_cells"]]
+              for i, (seed, cell) in enumerate((s, c) for s in P["explosion_seeds"] for c in P["explosion_cells"])]
     return units
 
 
@@ -186,11 +264,13 @@ def _seed_example(P):
 
 def _real_sequences(P):
     epochs = {"digits": P["epochs_digits"], "italy_power_demand": P["epochs_italy"]}
+    steps_per_epoch = {"digits": 64 * 1200, "italy_power_demand": 24 * 60}     # time steps × training sequences
     return [Unit(f"{name}/{cell}/seed{seed}", classifier_unit,
                  {"cell": cell, "data": (name, P["validation_fraction"]), "seed": seed,
                   "fit": {"param_budget": P["param_budget"], "epochs": epochs[name], "batch_size": P["batch_size"],
                           "learning_rate": P["learning_rate"], "regime": "early_stopping",
-                          "patience": P["patience"], "validation": "split"}})
+                          "patience": P["patience"], "validation": "split"}},
+                 cost=epochs[name] * steps_per_epoch[name] * _STEP_COST.get(cell, 1.0))
             for seed in P["seeds"] for name in P["datasets"] for cell in P["cells"]]
 
 
@@ -249,8 +329,54 @@ def _counting(P):
             for seed in P["seeds"] for cell in P["cells"]]
 
 
+def _chrono(P):
+    run_args = {"param_budget": P["param_budget"], "steps": P["max_steps"]} | {
+        k: P[k] for k in ("batch_size", "learning_rate", "clipnorm", "eval_every", "threshold", "test_size")}
+    # One worker per initialisation: each reuses its compiled model across seeds.
+    return [Unit(f"{init}/seed{seed}", chrono_unit, {"init": init, "T": P["length"], "seed": seed, "run_args": run_args},
+                 affinity=f"GRU/T{P['length']}/{init}", cost=P["length"])
+            for seed in P["seeds"] for init in ("default", "chrono")]
+
+
+def _article_layer(P):
+    run_args = {k: P[k] for k in ("T", "units", "steps", "batch_size", "learning_rate", "eval_every", "test_size")}
+    # Not exclusive: the time ratio is taken within one process, step by step, with the two models
+    # alternating, so a unit on the other core slows both sides alike.
+    return [Unit(f"seed{seed}", article_layer_unit, {"seed": seed, "run_args": run_args}) for seed in P["seeds"]]
+
+
+def _seq2seq(P):
+    run_args = {k: P[k] for k in ("units", "train_max_len", "test_max_len", "steps", "batch_size", "learning_rate",
+                                  "test_per_length")}
+    return [Unit(f"{encoder}/seed{seed}", seq2seq_unit, {"encoder": encoder, "seed": seed, "run_args": run_args},
+                 cost=P["steps"] * (1.3 if encoder == "bidirectional" else 1.0))
+            for seed in P["seeds"] for encoder in P["encoders"]]
+
+
+def _char_lm(P):
+    run_args = {k: P[k] for k in ("param_budget", "embedding", "window", "steps", "batch_size", "learning_rate",
+                                  "sample_length")}
+    units = [Unit(f"{cell}/seed{seed}", char_lm_unit,
+                  {"cell": cell, "seed": seed,
+                   "run_args": run_args | {"temperatures": P["temperatures"] if seed == P["seeds"][0] else []}},
+                  cost=P["steps"] * _STEP_COST.get(cell, 2.0))
+             for seed in P["seeds"] for cell in P["cells"]]
+    return units + [Unit("ngram", ngram_unit, {}, cost=P["steps"])]
+
+
+def _forecasting(P):
+    split = {k: P[k] for k in ("test_years", "horizon", "period")}
+    run_args = split | {k: P[k] for k in ("lookback", "units", "epochs", "batch_size", "learning_rate",
+                                          "validation_years", "patience")}
+    return ([Unit(f"GRU/seed{seed}", forecast_gru_unit, {"seed": seed, "run_args": run_args}, cost=P["epochs"])
+             for seed in P["seeds"]]
+            + [Unit("baselines", forecast_baselines_unit, split, cost=P["epochs"])])
+
+
 PLANS = {"counting": _counting, "seed_example": _seed_example, "long_range": _long_range, "real_sequences": _real_sequences,
-         "efficiency": _efficiency, "overfitting": _overfitting}
+         "efficiency": _efficiency, "overfitting": _overfitting, "chrono": _chrono,
+         "article_layer": _article_layer, "seq2seq": _seq2seq, "char_lm": _char_lm,
+         "forecasting": _forecasting}
 
 
 def plan(experiment: str, parameters: dict) -> list[Unit]:
