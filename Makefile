@@ -14,7 +14,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: book test test-fast reproduce reproduce-quick status bench lock clean venv
+.PHONY: book test test-fast reproduce reproduce-quick status bench lock clean venv lab
 
 venv: $(STAMP)
 
@@ -24,6 +24,10 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	# The kernel spec goes inside the venv (--sys-prefix), never into ~/.local.
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (grubook)" >/dev/null
+	# JupyterLab (in the venv only) opens the MyST .md chapters and experiments as notebooks on a double click.
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	printf '%s\n' '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}}}' \
+		> $(VENV)/share/jupyter/lab/settings/overrides.json
 	@touch $(STAMP)
 
 book: $(STAMP)
@@ -31,6 +35,11 @@ book: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# JupyterLab from the venv, on this machine only (127.0.0.1), opened at the book's folder: the
+# chapters (book/*.md) and experiments (experiments/*.md) open as notebooks on the grubook kernel.
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/book
 
 # Unit tests only: no book build, no experiment re-runs.
 test-fast: $(STAMP)

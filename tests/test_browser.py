@@ -137,3 +137,73 @@ def test_every_page_renders_offline(built_book, server, browser):
     if external:
         problems.append(f"requests to the network (blocked): {sorted(set(external))[:5]}")
     assert not problems, "\n".join(problems)
+
+
+LOG_LINE = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d|oneDNN|cuda_|absl::|Executing notebook|papermill", re.M)
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+@pytest.mark.parametrize("width", [390, 1280])
+def test_every_page_reads_well_at_phone_and_laptop_width_in_both_modes(built_book, server, browser, width, mode):
+    """No page scrolls sideways (long equations, code and tables scroll inside their own box), dark
+    mode really applies and leaves figures on an opaque background, chapter figures have alt text,
+    and no log line from TensorFlow or papermill is on any page. Screenshots are kept per width
+    and mode in _build/screenshots."""
+    folder = SCREENSHOTS / f"{width}px-{mode}"
+    folder.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=mode)
+    context.route(re.compile(r"^(?!http://127\.0\.0\.1).*"), lambda route: route.abort())
+    problems = []
+    for page_path in book_pages(built_book):
+        rel = page_path.relative_to(built_book).as_posix()
+        page = context.new_page()
+        page.goto(f"{server}/{rel}", wait_until="load")
+        if page.evaluate("document.querySelectorAll('.math').length") > 0:
+            page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000)
+            page.evaluate("MathJax.startup.promise")
+        theme = page.evaluate("document.documentElement.dataset.theme")
+        if theme != mode:
+            problems.append(f"{rel}: {mode} mode requested by the system, page shows {theme!r}")
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        if overflow > 1:
+            wide = page.evaluate("""() => [...document.querySelectorAll('article *')]
+                .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+                .filter(e => !e.closest('.table-wrapper, .highlight, mjx-container, .output'))
+                .slice(0, 3).map(e => e.tagName + '.' + e.className + ': ' + (e.textContent || '').slice(0, 40))""")
+            problems.append(f"{rel}: the page scrolls sideways by {overflow} px; widest: {wide}")
+        text = page.inner_text("article") if page.query_selector("article") else page.inner_text("body")
+        if LOG_LINE.search(text):
+            problems.append(f"{rel}: a log line is on the page: {LOG_LINE.search(text).group(0)!r}")
+        if rel.startswith("book/"):
+            missing_alt = page.evaluate("""() => [...document.querySelectorAll('figure img')]
+                .filter(i => !(i.getAttribute('alt') || '').trim() || /\\.png$/.test(i.getAttribute('alt')))
+                .map(i => i.getAttribute('src'))""")
+            if missing_alt:
+                problems.append(f"{rel}: figures without alt text: {missing_alt[:3]}")
+        page.screenshot(path=str(folder / (rel.replace("/", "__").removesuffix(".html") + ".png")), full_page=True)
+        page.close()
+    context.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_figures_have_an_opaque_background_for_dark_mode(built_book):
+    """A transparent PNG with dark text vanishes on a dark page: every figure the book shows is opaque."""
+    from PIL import Image
+
+    transparent = []
+    for png in sorted((built_book / "_images").glob("*.png")):
+        with Image.open(png) as image:
+            if image.mode in ("RGBA", "LA") and image.getchannel("A").getextrema()[0] < 255:
+                transparent.append(png.name)
+    assert not transparent, f"figures with transparent pixels: {transparent[:5]}"
+
+
+def test_search_works_offline(built_book, server, browser):
+    context = browser.new_context()
+    context.route(re.compile(r"^(?!http://127\.0\.0\.1).*"), lambda route: route.abort())
+    page = context.new_page()
+    page.goto(f"{server}/search.html?q=reset+gate", wait_until="load")
+    page.wait_for_function("document.querySelectorAll('#search-results li').length > 0", timeout=30000)
+    hits = page.eval_on_selector_all("#search-results li a", "els => els.map(e => e.textContent)")
+    context.close()
+    assert any("math" in h.lower() or "GRU" in h or "gate" in h.lower() for h in hits), hits

@@ -130,3 +130,15 @@ def test_bad_input_is_named():
         layers.set_from_reference(layer, init_weights(4, 5))
     with pytest.raises(TypeError, match="RNN\\(ArticleGRUCell\\)"):
         layers.to_reference(keras.layers.GRU(3))
+
+
+def test_chrono_on_keras_gru_in_a_fresh_process_that_never_touched_the_article_cell():
+    # The cell class is made on first use; a function of the module must not assume it exists
+    # (found by the benchmark, which ran the chrono experiment in a process of its own).
+    script = ("import numpy as np, keras\n"
+              "from grubook import layers\n"
+              "layer = keras.layers.GRU(4)\n"
+              "layer(np.zeros((1, 2, 3), dtype='float32'))\n"
+              "print(layers.set_chrono_bias(layer, 10, seed=0).shape)\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip().endswith("(4,)"), out.stderr[-2000:]

@@ -54,7 +54,9 @@ def set_chrono_bias(layer, t_max: int, seed: int) -> np.ndarray:
     if not layer.built:
         raise ValueError(f"layer {layer.name!r} is not built yet: call it on an input first")
     b_z = chrono_update_bias(cell.units, t_max, seed)
-    if isinstance(cell, ArticleGRUCell):
+    from . import layers
+
+    if isinstance(cell, layers.ArticleGRUCell):            # through the module: the class is made on first use
         cell.b_z.assign(b_z.astype("float32"))
         return b_z
     if not isinstance(layer, keras.layers.GRU):

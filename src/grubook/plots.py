@@ -213,23 +213,34 @@ def accuracy_bars(res, groups, cells=None, baselines=(), title="", xlabel="data 
     """Test accuracy per cell (mean ± std over seeds) for each group (data set or condition).
 
     ``groups`` maps a label to the metric-name prefix, e.g. {"digits": "digits"} reads
-    ``<prefix>.<cell>.test_accuracy``. ``baselines`` are (label, metric) pairs of seedless metrics
-    drawn as horizontal ticks.
+    ``<prefix>.<cell>.test_accuracy``. ``baselines`` are (label, (group index, metric)) pairs of
+    seedless metrics, drawn as short horizontal ticks side by side over their group (so that close
+    values do not hide each other) and listed with their values in the legend, below the axes. The
+    y axis starts just below the lowest bar or tick, not at 0, so that differences stay visible.
     """
     cells = cells or res["parameters"]["cells"]
-    fig, ax = plt.subplots(figsize=(1.8 + 2.2 * len(groups), 3.8))
+    fig, ax = plt.subplots(figsize=(1.8 + 2.4 * len(groups), 4.4))
     width = 0.8 / len(cells)
+    lowest = []
     for j, cell in enumerate(cells):
         stats = np.array([_agg(res, f"{prefix}.{cell}.test_accuracy") for prefix in groups.values()])
         ax.bar(np.arange(len(groups)) + (j - (len(cells) - 1) / 2) * width, stats[:, 0], width,
                yerr=stats[:, 1], capsize=3, label=cell, color=CELL_COLORS.get(cell))
+        lowest.append(np.nanmin(stats[:, 0] - np.nan_to_num(stats[:, 1])))
+    per_group: dict[int, int] = {}
     for k, (label, name) in enumerate(baselines):
         group_index, metric_name = name
-        ax.hlines(res["metrics"][metric_name], group_index - 0.45, group_index + 0.45,
-                  colors="k", linestyles=["--", ":", "-."][k % 3], label=label)
+        slot, slots = per_group.get(group_index, 0), sum(1 for _, (g, _) in baselines if g == group_index)
+        per_group[group_index] = slot + 1
+        left = group_index - 0.45 + slot * 0.9 / slots
+        value = res["metrics"][metric_name]
+        ax.hlines(value, left, left + 0.9 / slots, colors="k", linestyles=["--", ":", "-."][k % 3], lw=1.6,
+                  label=f"{label} ({value:.3f})")
+        lowest.append(value)
+    bottom = max(0.0, float(np.floor((min(lowest) - 0.05) * 20) / 20))
     ax.set_xticks(np.arange(len(groups)), list(groups))
-    ax.set(xlabel=xlabel, ylabel="test accuracy", ylim=(0, 1.05), title=title)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.set(xlabel=xlabel, ylabel="test accuracy", ylim=(bottom, 1.0), title=title)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
     fig.tight_layout()
     return fig
 
@@ -296,8 +307,8 @@ def seed_example_bars(res):
     lo = max(0.0, np.nanmin(stats[:, 0] - stats[:, 1]) - 0.05)
     ax.set(xlim=(lo, 1.0), xlabel=f"test accuracy ({res['metrics']['test_samples']} held-out samples)",
            title="The article's example: 20 tabular features read as 20 steps")
-    for i, (mean, _) in enumerate(stats):
-        ax.text(mean + 0.003, i, f"{mean:.3f}", va="center", fontsize=8)
+    for i, (mean, _) in enumerate(stats):          # inside the bar, clear of the error bar
+        ax.text(lo + 0.004, i, f"{mean:.3f}", va="center", fontsize=8, color="white", fontweight="bold")
     fig.tight_layout()
     return fig
 

@@ -6,10 +6,18 @@ numbers after ``make reproduce``. Every page that mentions ``grubook`` (all page
 therefore records the results files and the package's modules as dependencies, and Sphinx re-reads,
 and MyST-NB re-executes, the page whenever one of them is newer than the page's last build.
 Enabled in _config.yml under ``sphinx.extra_extensions``.
+
+It also offers every page's notebook for download. A chapter's executed notebook (what MyST-NB ran
+during this build, in ``_build/jupyter_execute``) is copied next to the page's source and listed in
+the theme's download menu as ``.ipynb``; an experiment page *is* its executed notebook, so the menu
+already offers it. At the end of the build every one of these notebooks also goes into one zip,
+``_downloads/grubook-notebooks.zip``, linked from the reproducibility page.
 """
 
 from __future__ import annotations
 
+import shutil
+import zipfile
 from pathlib import Path
 
 from .book import BOOK_RESULTS_DIR
@@ -29,6 +37,42 @@ def _note_dependencies(app, docname, source):
         app.env.note_dependency(str(path))
 
 
+ZIP_NAME = "grubook-notebooks.zip"
+
+
+def _executed(app, docname: str) -> Path:
+    return Path(app.outdir).parent / "jupyter_execute" / f"{docname}.ipynb"
+
+
+def _offer_executed_notebook(app, pagename, templatename, context, doctree):
+    if app.builder.name != "html" or context.get("page_source_suffix") != ".md":
+        return
+    executed = _executed(app, pagename)
+    if not executed.is_file():
+        return                                         # a page without code (nothing executed)
+    target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(executed, target)
+    context["ipynb_source"] = f"{pagename}.ipynb"      # read by sphinx-book-theme's download menu
+
+
+def _zip_notebooks(app, exception):
+    if exception is not None or app.builder.name != "html":
+        return
+    sources = Path(app.outdir) / "_sources"
+    notebooks = sorted(sources.rglob("*.ipynb"))
+    target = Path(app.outdir) / "_downloads" / ZIP_NAME
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".zip.partial")
+    with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
+        for notebook in notebooks:
+            archive.write(notebook, f"grubook-notebooks/{notebook.relative_to(sources).as_posix()}")
+    partial.replace(target)
+
+
 def setup(app):
     app.connect("source-read", _note_dependencies)
+    # Before the theme builds its header buttons (priority 500) from the page context.
+    app.connect("html-page-context", _offer_executed_notebook, priority=400)
+    app.connect("build-finished", _zip_notebooks)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
