@@ -66,11 +66,23 @@ def test_units_that_share_an_affinity_run_on_one_worker(cluster):
 def test_affinity_groups_are_balanced_by_cost():
     units = [Unit(f"{g}/{i}", interval, affinity=g, cost=c) for g, c, n in (("a", 5, 1), ("b", 2, 2), ("c", 3, 1),
                                                                            ("d", 3, 1)) for i in range(n)]
-    units.append(Unit("free", interval, cost=1))                 # no affinity: a group of its own
+    units.append(Unit("free", interval))
     chosen = parallel.preferred_workers(units, ["w1", "w2"])
-    assert set(chosen) == {u.key for u in units} and chosen["b/0"] == chosen["b/1"]
+    assert "free" not in chosen and chosen["b/0"] == chosen["b/1"]
     load = {w: sum(u.cost for u in units if chosen.get(u.key) == w) for w in ("w1", "w2")}
-    assert sorted(load.values()) == [8, 8]                     # 16 in all: the free unit fills the gap
+    assert sorted(load.values()) == [7, 8]                     # 15 in all: as even as whole groups allow
+
+
+def test_units_without_affinity_go_to_whichever_worker_is_free_longest_first(cluster):
+    # One long unit and eight short ones: handed out as workers free up, the long one runs alone
+    # on one worker while the other takes all the short ones (spread by count, each worker would
+    # get some short ones and one would finish ~0.4 s late).
+    units = [Unit(f"short{i}", interval, {"label": i, "seconds": 0.1}, cost=0.1) for i in range(8)]
+    units.append(Unit("long", interval, {"label": "long", "seconds": 0.9}, cost=0.9))
+    done, execution = parallel.run_units("demo", units, scheduler=cluster)
+    long_worker = execution["units"]["long"]["worker"]
+    assert all(execution["units"][f"short{i}"]["worker"] != long_worker for i in range(8))
+    assert done["long"]["start"] <= min(done[f"short{i}"]["start"] for i in range(8)) + 0.05
 
 
 def test_a_unit_that_raises_names_the_experiment_and_the_unit(cluster):

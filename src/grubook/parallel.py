@@ -277,22 +277,40 @@ def _run_on(experiment, units, address, kind, bar):
             return client.submit(_execute, unit.function, unit.kwargs, key=f"{experiment}/{unit.key}-{token}",
                                  pure=False, priority=unit.cost, **where)
 
-        def collect(pending: dict):
+        def collect(pending: dict, waiting: list | None = None):
+            """Results of ``pending``; the ``waiting`` units are handed out one at a time, as a
+            worker frees up, the most expensive first (greedy longest-processing-time). Submitted
+            all at once, units without an affinity were spread by count when submitted, and one
+            worker often finished 20 s before the other."""
+            waiting = sorted(waiting or [], key=lambda u: -u.cost)
+            flow = as_completed(list(pending), loop=client.loop)
+
+            def feed():
+                if waiting:
+                    unit = waiting.pop(0)
+                    future = submit(unit)
+                    pending[future] = unit
+                    flow.add(future)
+
             try:
-                for future in as_completed(list(pending), loop=client.loop):
+                for _ in range(max(1, len(workers) - len(pending))):
+                    feed()
+                for future in flow:
                     unit = pending[future]
                     try:
                         results[unit.key] = future.result()
                     except Exception as err:  # noqa: BLE001 - reported with the unit's name
                         raise _failure(experiment, unit, err) from None
                     _report_progress(unit.key, bar)
+                    feed()
             finally:
                 for future in pending:
                     future.cancel()
 
         shared = [u for u in units if not u.exclusive]
         if shared:
-            collect({submit(u): u for u in shared})
+            collect({submit(u): u for u in shared if u.key in preferred},
+                    [u for u in shared if u.key not in preferred])
         for unit in (u for u in units if u.exclusive):   # alone on the cluster, one at a time
             collect({submit(unit): unit})
     outputs = {u.key: results[u.key]["output"] for u in units}
@@ -304,13 +322,12 @@ def _run_on(experiment, units, address, kind, bar):
 
 
 def preferred_workers(units: list[Unit], workers: list[str]) -> dict[str, str]:
-    """A worker for every unit: whole affinity groups (a unit without an affinity is a group of
-    its own), the most expensive first, each to the worker with the least work so far
-    (longest-processing-time balancing on the units' expected costs). Left to itself, the
-    scheduler spread units by count, and one worker often finished 20 s before the other."""
+    """A worker for every unit that has an affinity: whole affinity groups, the most expensive
+    first, each to the worker with the least work so far (longest-processing-time balancing)."""
     groups: dict[str, list[Unit]] = {}
     for unit in units:
-        groups.setdefault(unit.affinity if unit.affinity is not None else f"unit:{unit.key}", []).append(unit)
+        if unit.affinity is not None:
+            groups.setdefault(unit.affinity, []).append(unit)
     load = {worker: 0.0 for worker in workers}
     chosen = {}
     for group in sorted(groups.values(), key=lambda g: -sum(u.cost for u in g)):
