@@ -139,7 +139,11 @@ def test_every_page_renders_offline(built_book, server, browser):
     assert not problems, "\n".join(problems)
 
 
-LOG_LINE = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d|oneDNN|cuda_|absl::|Executing notebook|papermill", re.M)
+# TensorFlow's C++ log lines ("E0000 00:00:1795923695.954833 18813 util.cc:131] oneDNN ...") and
+# papermill's or Jupyter's logging ("Executing notebook with kernel", "[I 2026-11-29 ...]").
+LOG_LINE = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+|oneDNN custom operations|absl::InitializeLog|"
+                      r"Could not find cuda drivers|^Executing notebook with kernel|^(Input|Output) Notebook: |"
+                      r"^\[[IWE] \d{4}-\d\d-\d\d", re.M)
 
 
 @pytest.mark.parametrize("mode", ["light", "dark"])

@@ -36,7 +36,8 @@ def lab():
     jupyter = Path(sys.executable).parent / "jupyter"
     proc = subprocess.Popen(
         [str(jupyter), "lab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-         f"--ServerApp.root_dir={ROOT}", f"--IdentityProvider.token={TOKEN}", "--ServerApp.port_retries=0"],
+         f"--ServerApp.root_dir={ROOT}", f"--IdentityProvider.token={TOKEN}", "--ServerApp.port_retries=0",
+         "--ServerApp.allow_root=True"],                      # CI runs as root
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
@@ -111,9 +112,9 @@ def test_a_chapter_opens_as_a_notebook_and_runs_on_the_grubook_kernel_with_the_b
                     idle = True
                 elif kind == "error":
                     pytest.fail(f"the chapter raised on the grubook kernel: {content['ename']}: {content['evalue']}")
-                elif kind == "display_data" and "scrapbook" in msg["metadata"]:
+                elif kind == "display_data" and "scrapbook" in content.get("metadata", {}):
                     value = content["data"].get("application/papermill.record/text/plain")
-                    glued[msg["metadata"]["scrapbook"]["name"]] = value
+                    glued[content["metadata"]["scrapbook"]["name"]] = value
     finally:
         ws.close()
         api(lab, f"/api/sessions/{session['id']}", "DELETE")
