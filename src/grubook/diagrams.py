@@ -78,9 +78,14 @@ def draw_cell(name: str, ax=None):
 
 
 def draw_all():
-    """The three cells side by side; returns the figure."""
-    fig, axes = plt.subplots(1, 3, figsize=(14, 3.6), gridspec_kw={"width_ratios": [4.5, 7, 7.5]})
-    for ax, name in zip(axes, ("SimpleRNN", "GRU", "LSTM")):
+    """The three cells one above the other, each as wide as the text column allows (side by side,
+    they were too small to read, on a phone most of all); returns the figure."""
+    names = ("SimpleRNN", "GRU", "LSTM")
+    heights = [max(n[2] for n in CELLS[name][0].values()) - min(n[2] for n in CELLS[name][0].values()) + 1.2
+               for name in names]
+    fig, axes = plt.subplots(3, 1, figsize=(7.5, 2.1 + 0.75 * sum(heights)), gridspec_kw={"height_ratios": heights})
+    for ax, name in zip(axes, names):
         draw_cell(name, ax)
+        ax.title.set_fontsize(13)
     fig.tight_layout()
     return fig
