@@ -116,13 +116,11 @@ def settled_difference(res: dict, a: str, b: str) -> dict:
     their committed tolerances (the sum of the two). The difference is "above" or "below" only when
     its whole interval clears zero by more than that; otherwise the word is "within noise of".
     """
-    from .results import metric
+    from .claims import slack as tolerance_slack
 
     diff = paired_difference(res, a, b)
-    slack = 0.0
-    for name in (a, b):
-        tol = res["tolerances"][name]
-        slack += tol["abs"] if "abs" in tol else tol["rel"] * abs(metric(res, name))
+    experiment = res["experiment"]
+    slack = tolerance_slack({experiment: res}, [(experiment, a), (experiment, b)], "difference", diff["mean"])
     low, high = diff["mean"] - diff["half_width"], diff["mean"] + diff["half_width"]
     word = "above" if low > slack else "below" if high < -slack else "within noise of"
     return diff | {"word": word, "slack": slack, "low": low, "high": high}
