@@ -14,6 +14,14 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
+# PDF of the whole book (_build/latex/grubook.pdf) with Jupyter Book's LaTeX builder and XeLaTeX from
+# Debian's TeX Live, offline (README lists the packages). A copy goes next to the HTML book, whose
+# front page links it.
+.PHONY: pdf
+pdf: $(STAMP)
+	$(VENV)/bin/jupyter-book build . --builder pdflatex -W -n --keep-going
+	mkdir -p _build/html && cp _build/latex/grubook.pdf _build/html/grubook.pdf
+
 .PHONY: book test test-fast reproduce reproduce-quick status bench lock clean venv lab
 
 venv: $(STAMP)

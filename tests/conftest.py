@@ -30,6 +30,24 @@ def built_book():
     return ROOT / "_build" / "html"
 
 
+@pytest.fixture(scope="session")
+def built_pdf(built_book):
+    """Build the PDF once per test session with `make pdf` (after the HTML book, whose front page
+    links the copy it leaves in _build/html) and return its path. The log is _build/pdf-build.log."""
+    import shutil
+
+    missing = [tool for tool in ("xelatex", "latexmk", "pdftotext") if shutil.which(tool) is None]
+    assert not missing, (f"the PDF needs TeX Live and poppler ({', '.join(missing)} not found); "
+                         "README, section 'The PDF', lists the Debian packages and .ci/run installs them")
+    log = ROOT / "_build" / "pdf-build.log"
+    start = time.perf_counter()
+    proc = subprocess.run(["make", "pdf"], cwd=ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    log.write_text(proc.stdout + proc.stderr + f"\n[build took {seconds:.1f} s]\n")
+    assert proc.returncode == 0, f"make pdf failed (see {log}):\n{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}"
+    return ROOT / "_build" / "latex" / "grubook.pdf"
+
+
 def pytest_collection_modifyitems(config, items):
     """Run the experiments' full re-run (marker ``reproduce``, about 13 minutes) after everything
     else, so that a fast test's failure shows early."""

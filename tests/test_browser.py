@@ -73,7 +73,8 @@ def internal_target(href: str, page_url: str, base: str):
     return (path or "index.html"), full.fragment
 
 
-def test_every_page_renders_offline(built_book, server, browser):
+def test_every_page_renders_offline(built_book, built_pdf, server, browser):
+    # built_pdf: the front page links the PDF that `make pdf` copies next to the HTML book.
     pages = book_pages(built_book)
     assert len(pages) >= 10, [p.name for p in pages]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,8 @@ from .results import RESULTS_DIR, load
 
 __all__ = ["BOOK_RESULTS_DIR", "glue_results", "load_results", "glue_value", "glue_verdicts", "glue_figure",
            "pct", "start_tensorflow", "paired_difference",
-           "glue_findings"]
+           "glue_findings", "VERDICT_COLOURS", "TwoFormats", "claims_table", "claims_glance",
+           "claims_rules"]
 
 # The results the book reads: the committed ones, unless $GRUBOOK_BOOK_RESULTS names another folder
 # (to preview the book from, say, `make reproduce-quick` output; the tests use it too).
@@ -124,3 +125,116 @@ def settled_difference(res: dict, a: str, b: str) -> dict:
     low, high = diff["mean"] - diff["half_width"], diff["mean"] + diff["half_width"]
     word = "above" if low > slack else "below" if high < -slack else "within noise of"
     return diff | {"word": word, "slack": slack, "low": low, "high": high}
+
+
+# One colour per verdict, wherever a verdict is shown (front page, claims page).
+VERDICT_COLOURS = {"supported": "#2e7d32", "partly supported": "#b26a00", "not supported": "#c62828",
+                   "inconclusive": "#5c6bc0"}
+
+
+class TwoFormats:
+    """A cell output in two renderings: HTML for the web book, Markdown for the PDF.
+
+    MyST-NB picks the richest format each builder can show: ``text/html`` for HTML, and for
+    LaTeX, which cannot show HTML, ``text/markdown``. Cells that show one need the cell option
+    ``mystnb: {markdown_format: gfm}`` so that the Markdown's tables are parsed as tables.
+    """
+
+    def __init__(self, html: str, markdown: str):
+        self.html, self.markdown = html, markdown
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def _repr_markdown_(self) -> str:
+        return self.markdown
+
+
+def _md_cell(text: str) -> str:
+    """Text safe inside a Markdown table cell (GFM): no pipes, no line breaks."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _unbroken(words: str) -> str:
+    """Words joined by no-break spaces, so that LaTeX does not wrap or hyphenate a verdict."""
+    return words.replace(" ", "\u00a0")
+
+
+def _experiment_link(row: dict, prefix: str) -> tuple[str, str]:
+    """Where a claim's evidence lives, as (HTML link, Markdown text)."""
+    from . import params
+
+    if row["experiment"] in params.EXPERIMENTS:
+        name = row["experiment"]
+        return f"<a href='{prefix}experiments/results/{name}.html'>{name}</a>", f"`{name}`"
+    return f"<a href='{prefix}book/concepts.html#easier-to-implement'>concepts chapter</a>", "concepts chapter"
+
+
+def claims_table(rows: list[dict]) -> TwoFormats:
+    """The claims audit (rows from :func:`grubook.claims.audit`): claim, verdict, evidence with
+    the intervals behind it, and the experiment, for the page at ``book/claims``."""
+    import html
+
+    from . import claims
+
+    mark = {claims.HOLDS: "holds", claims.FAILS: "fails", claims.UNDECIDED: "undecided"}
+
+    def comparison(c: dict) -> str:
+        return f"{c['label']}: {claims.interval_text(c)}, rule {c['rule']}: {mark[c['outcome']]}"
+
+    cells = "".join(
+        f"<tr><td>{i}</td><td>{html.escape(r['claim'])}</td>"
+        f"<td style='color:{VERDICT_COLOURS[r['verdict']]};font-weight:bold'>{r['verdict']}</td>"
+        f"<td>{html.escape(r['evidence'])}<details><summary>intervals behind it</summary>"
+        f"<ul class='comparisons'>{''.join(f'<li>{html.escape(comparison(c))}</li>' for c in r['comparisons'])}"
+        f"</ul></details></td><td>{_experiment_link(r, '../')[0]}</td></tr>"
+        for i, r in enumerate(rows, 1))
+    as_html = ("<div class='table-wrapper'><table class='table claims-audit'><thead><tr><th>#</th>"
+               "<th>claim (paraphrased)</th><th>verdict</th><th>evidence</th><th>experiment</th></tr></thead>"
+               f"<tbody>{cells}</tbody></table></div>")
+    # A page is too narrow for five columns of prose: the PDF's table keeps the short columns and
+    # lists each claim's evidence and intervals after it, under the claim's number.
+    lines = ["| # | claim (paraphrased) | verdict | experiment |", "|---|---|---|---|"]
+    lines += [f"| {i} | {_md_cell(r['claim'])} | **{_unbroken(r['verdict'])}** | {_experiment_link(r, '../')[1]} |"
+              for i, r in enumerate(rows, 1)]
+    evidence = [f"{i}. {' '.join(r['evidence'].split())} Intervals: "
+                + "; ".join(' '.join(comparison(c).split()) for c in r["comparisons"]) + "."
+                for i, r in enumerate(rows, 1)]
+    as_markdown = "\n".join(lines) + "\n\nThe evidence behind each verdict, by claim number:\n\n" + "\n".join(evidence) + "\n"
+    return TwoFormats(as_html, as_markdown)
+
+
+def claims_glance(rows: list[dict]) -> TwoFormats:
+    """One line per claim with its verdict, for the front page."""
+    import html
+
+    as_html = ("<div class='table-wrapper'><table class='table claims-glance'><thead><tr><th>claim (paraphrased)</th>"
+               "<th>verdict</th></tr></thead><tbody>"
+               + "".join(f"<tr><td>{html.escape(r['claim'])}</td><td style='color:{VERDICT_COLOURS[r['verdict']]};"
+                         f"font-weight:bold'>{r['verdict']}</td></tr>" for r in rows)
+               + "</tbody></table></div>")
+    as_markdown = "\n".join(["| claim (paraphrased) | verdict |", "|---|---|"]
+                            + [f"| {_md_cell(r['claim'])} | **{_unbroken(r['verdict'])}** |" for r in rows]) + "\n"
+    return TwoFormats(as_html, as_markdown)
+
+
+def claims_rules(rows: list[dict]) -> TwoFormats:
+    """Each claim's rule, scope and what would change its verdict."""
+    import html
+
+    def paragraphs(text: str) -> list[str]:
+        return [" ".join(p.split()) for p in text.split("\n\n")]
+
+    blocks, md = [], []
+    for i, r in enumerate(rows, 1):
+        rule_html = "</p><p>".join(html.escape(p) for p in paragraphs(r["rule"]))
+        blocks.append(
+            f"<section class='claim-rule'><h4>{i}. {html.escape(r['claim'])} "
+            f"<span style='color:{VERDICT_COLOURS[r['verdict']]}'>({r['verdict']})</span></h4>"
+            f"<p><strong>Rule.</strong> {rule_html}</p>"
+            f"<p><strong>Scope.</strong> {html.escape(r['scope'])}</p>"
+            f"<p><strong>What would change it.</strong> {html.escape(r['change'])}</p></section>")
+        rule_md = "\n\n".join(paragraphs(r["rule"]))
+        md.append(f"**{i}. {r['claim']} ({r['verdict']})**\n\n*Rule.* {rule_md}\n\n"
+                  f"*Scope.* {' '.join(r['scope'].split())}\n\n*What would change it.* {' '.join(r['change'].split())}\n")
+    return TwoFormats("".join(blocks), "\n".join(md))

@@ -1,0 +1,109 @@
+"""The PDF (`make pdf`): built offline with XeLaTeX, it holds every page of the book, the claims
+audit, and the same glued numbers as the HTML book. Checked with poppler's pdftotext."""
+
+import html
+import re
+import subprocess
+
+import pytest
+import yaml
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def toc_pages() -> list[str]:
+    """Every document of the book, in reading order (root first)."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    docs = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries:
+            docs.append(entry["file"])
+            walk(entry.get("sections", []))
+
+    for part in toc["parts"]:
+        walk(part["chapters"])
+    return docs
+
+
+def plain(text: str) -> str:
+    """Whitespace collapsed and case folded, so that line breaks and LaTeX's upper-case chapter
+    headings do not matter; typographic quotes count as straight ones (Sphinx's LaTeX curls them)."""
+    return " ".join(text.split()).casefold().replace("’", "'").replace("‘", "'")
+
+
+def html_text(fragment: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", fragment))
+
+
+def pdftotext(pdf, *options) -> str:
+    return subprocess.run(["pdftotext", "-enc", "UTF-8", *options, str(pdf), "-"], check=True,
+                          capture_output=True, text=True).stdout
+
+
+@pytest.fixture(scope="module")
+def pdf_text(built_pdf):
+    """The PDF's text in reading order (a table's columns one after the other)."""
+    return pdftotext(built_pdf)
+
+
+def test_the_pdf_is_built_offline_with_a_page_for_every_part(built_pdf):
+    info = subprocess.run(["pdfinfo", str(built_pdf)], check=True, capture_output=True, text=True).stdout
+    pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+    assert pages >= 60, f"only {pages} pages"
+    assert re.search(r"^Title:\s+GRU Book", info, re.M), info
+    # The copy the front page links is this very file.
+    assert (ROOT / "_build" / "html" / "grubook.pdf").read_bytes() == built_pdf.read_bytes()
+    assert 'href="../grubook.pdf"' in (ROOT / "_build" / "html" / "book" / "intro.html").read_text()
+
+
+def test_every_chapter_and_experiment_page_is_in_the_pdf(built_book, pdf_text):
+    text = plain(pdf_text)
+    missing = []
+    for doc in toc_pages()[1:]:                          # the front page has no title of its own in the PDF
+        page = (built_book / f"{doc}.html").read_text()
+        title = html.unescape(re.search(r"<title>(.*?) &#8212; GRU Book</title>", page).group(1))
+        title = re.sub(r"^\d+\. ", "", title)          # the HTML numbers chapters "3. ", LaTeX by itself
+        # In the table of contents and as the heading itself.
+        if text.count(plain(title)) < 2:
+            missing.append(title)
+    assert not missing, f"titles missing from the PDF (or only in its contents): {missing}"
+
+
+def test_the_pdf_has_the_claims_audit_and_no_html_only_output(built_pdf, pdf_text):
+    from grubook import book, claims, params
+
+    rows = claims.audit({name: book.load_results(name) for name in params.EXPERIMENTS})
+    text = plain(pdftotext(built_pdf, "-layout"))        # a table's rows kept on their lines
+    audit = text[text.index(plain("claim (paraphrased) verdict experiment")):]
+    for i, row in enumerate(rows, 1):
+        # A row of the table, from its number to the next one; a long claim may wrap inside it.
+        claim = plain(row["claim"]).split()
+        start = audit.index(" ".join([str(i), *claim[:3]]))
+        following = f" {i + 1} " if i < len(rows) else plain(" The evidence behind each verdict")
+        row_text = audit[start:audit.index(following, start)]
+        assert plain(row["verdict"]) in row_text.replace("\u00a0", " "), (i, row_text)
+        assert all(word in row_text for word in claim), (i, row_text)
+    # An output with only an HTML rendering would print as its Python repr in the PDF.
+    assert "<ipython.core.display" not in plain(pdf_text)
+    assert "??" not in pdf_text, "an unresolved reference"
+
+
+def test_numbers_glued_into_the_pages_equal_the_html_books(built_book, pdf_text):
+    """Every number glued into the text of every page of the HTML book appears in the PDF, in the
+    same order: both builds executed the chapters and read the same results."""
+    text = " ".join(pdf_text.split())
+    cursor, checked, missing = 0, 0, []
+    for doc in toc_pages():
+        page = (built_book / f"{doc}.html").read_text()
+        for value in re.findall(r'<span class="pasted-text">(.*?)</span>', page, re.S):
+            value = " ".join(html_text(value).split())
+            found = text.find(value, cursor)
+            if found < 0:
+                missing.append((doc, value))
+            else:
+                cursor, checked = found + len(value), checked + 1
+    assert checked >= 200, checked
+    assert not missing, f"glued values of the HTML book not found (in order) in the PDF: {missing[:10]}"
