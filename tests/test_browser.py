@@ -179,12 +179,12 @@ def test_every_page_reads_well_at_phone_and_laptop_width_in_both_modes(built_boo
         text = page.inner_text("article") if page.query_selector("article") else page.inner_text("body")
         if LOG_LINE.search(text):
             problems.append(f"{rel}: a log line is on the page: {LOG_LINE.search(text).group(0)!r}")
-        if rel.startswith("book/"):
-            missing_alt = page.evaluate("""() => [...document.querySelectorAll('figure img')]
-                .filter(i => !(i.getAttribute('alt') || '').trim() || /\\.png$/.test(i.getAttribute('alt')))
-                .map(i => i.getAttribute('src'))""")
-            if missing_alt:
-                problems.append(f"{rel}: figures without alt text: {missing_alt[:3]}")
+        # Chapter figures and experiment-page figures alike (Sphinx's fallback alt is the file name).
+        missing_alt = page.evaluate("""() => [...document.querySelectorAll('article img')]
+            .filter(i => !(i.getAttribute('alt') || '').trim() || /\\.(png|svg|jpe?g)$/.test(i.getAttribute('alt')))
+            .map(i => i.getAttribute('src'))""")
+        if missing_alt:
+            problems.append(f"{rel}: figures without alt text: {missing_alt[:3]}")
         page.screenshot(path=str(folder / (rel.replace("/", "__").removesuffix(".html") + ".png")), full_page=True)
         page.close()
     context.close()

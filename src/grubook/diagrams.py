@@ -10,6 +10,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
+from .plots import CELL_COLORS, MAX_WIDTH_IN   # the book's figure style, applied on import
+
 __all__ = ["CELLS", "draw_cell", "draw_all"]
 
 # name -> (nodes {id: (label, x, y, kind)}, edges [(from, to)])
@@ -83,9 +85,10 @@ def draw_all():
     names = ("SimpleRNN", "GRU", "LSTM")
     heights = [max(n[2] for n in CELLS[name][0].values()) - min(n[2] for n in CELLS[name][0].values()) + 1.2
                for name in names]
-    fig, axes = plt.subplots(3, 1, figsize=(7.5, 2.1 + 0.75 * sum(heights)), gridspec_kw={"height_ratios": heights})
+    fig, axes = plt.subplots(3, 1, figsize=(MAX_WIDTH_IN, 1.8 + 0.64 * sum(heights)),
+                             gridspec_kw={"height_ratios": heights})
     for ax, name in zip(axes, names):
         draw_cell(name, ax)
-        ax.title.set_fontsize(13)
+        ax.title.set(fontsize=13, color=CELL_COLORS[name], fontweight="bold")
     fig.tight_layout()
     return fig

@@ -2,6 +2,12 @@
 
 Every function takes a loaded results dict (``grubook.results.load``) and returns a matplotlib
 Figure (or a pandas DataFrame for tables). Error bars are one standard deviation across seeds.
+
+Every figure of the book is drawn in one style, :data:`STYLE`, which importing this module applies:
+no figure is wider than :data:`MAX_WIDTH_IN` and no text smaller than :data:`MIN_FONT_PT`, so that
+on a phone, where a figure shrinks to the width of the page, its text stays legible. SimpleRNN,
+LSTM and GRU always have the colours in :data:`CELL_COLORS`; other series use :data:`OTHER_COLORS`,
+which never repeat a cell's colour.
 """
 
 from __future__ import annotations
@@ -16,11 +22,40 @@ import numpy as np
 
 from .analysis import gradient_floor
 
-__all__ = ["CELL_COLORS", "summary_table", "adding_table", "adding_steps_by_length", "gradient_ratio_by_length",
+__all__ = ["CELL_COLORS", "OTHER_COLORS", "STYLE", "MAX_WIDTH_IN", "MIN_FONT_PT", "summary_table", "adding_table", "adding_steps_by_length", "gradient_ratio_by_length",
            "gate_heatmap", "adding_curves", "gradient_flow",
            "gate_traces", "accuracy_bars", "learning_curves", "timing_ratios", "article_layer_curves", "chrono_steps", "seq2seq_exact_match", "char_lm_bars", "forecast_examples"]
 
 CELL_COLORS = {"SimpleRNN": "#7f7f7f", "LSTM": "#1f77b4", "GRU": "#d62728"}
+# For everything that is not one of the three cells (Okabe and Ito's colour-blind-safe hues, less
+# the blue and vermilion that are too close to the LSTM's and the GRU's).
+OTHER_COLORS = {"orange": "#e69f00", "green": "#009e73", "purple": "#8e63b5", "pink": "#cc79a7",
+                "yellow": "#f0e442", "black": "#000000"}
+
+# On a phone (390 px) a figure fills the text column, about 358 CSS pixels, so a figure W inches
+# wide drawn at 100 dpi is scaled by 358 / (100 W), and text of s points (s * 100 / 72 pixels)
+# appears as about 5 s / W pixels. At 6.4 in and 11 pt that is 8.5 px, about the smallest size read
+# without zooming. The HTML and the PDF show the same PNG.
+MAX_WIDTH_IN = 6.4
+MIN_FONT_PT = 11.0
+STYLE = {
+    "font.size": 12.0, "axes.titlesize": 13.0, "axes.labelsize": 12.0, "figure.titlesize": 13.0,
+    "xtick.labelsize": MIN_FONT_PT, "ytick.labelsize": MIN_FONT_PT, "legend.fontsize": MIN_FONT_PT,
+    "legend.title_fontsize": MIN_FONT_PT,
+    "figure.figsize": (MAX_WIDTH_IN, 4.0), "figure.dpi": 100,
+    # Opaque white, so that a figure keeps its dark text readable on the dark theme.
+    "figure.facecolor": "white", "savefig.facecolor": "white", "axes.facecolor": "white",
+    "axes.prop_cycle": matplotlib.cycler(color=list(OTHER_COLORS.values())),
+    "axes.spines.top": False, "axes.spines.right": False,
+}
+
+
+def use_style() -> None:
+    """Apply the book's figure style (:data:`STYLE`) to matplotlib; importing this module does it."""
+    matplotlib.rcParams.update(STYLE)
+
+
+use_style()
 
 
 def _agg(res, name):
@@ -88,7 +123,7 @@ def adding_steps_by_length(res):
     cap for runs that did not solve it within the cap (censored), and the median as a line."""
     lengths, cells = _lengths_and_cells(res)
     cap = res["parameters"]["max_steps"]
-    fig, ax = plt.subplots(figsize=(6.4, 3.9))
+    fig, ax = plt.subplots(figsize=(MAX_WIDTH_IN, 4.8))
     offsets = np.linspace(-0.06, 0.06, len(cells))
     for cell, off in zip(cells, offsets):
         medians, ran = [], []
@@ -111,7 +146,8 @@ def adding_steps_by_length(res):
            title="Adding problem: steps until test MSE < " + f"{res['parameters']['threshold']:g}")
     ax.set_xticks(lengths, [str(T) for T in lengths])
     ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-    ax.legend(fontsize=8, loc="lower right")
+    # Below the axes: inside, it would hide the runs at the longest length.
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
     fig.tight_layout()
     return fig
 
@@ -122,7 +158,7 @@ def gradient_ratio_by_length(res):
     from .stats import t_interval
 
     lengths, cells = _lengths_and_cells(res)
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), sharey=True)
+    fig, axes = plt.subplots(2, 1, figsize=(MAX_WIDTH_IN, 6.4), sharex=True, sharey=True)
     for ax, (suffix, stage) in zip(axes, (("_initial", "initial weights"), ("", "after training"))):
         for cell in cells:
             ran = [T for T in lengths if any(v is not None for v in _per_seed(res, f"{cell}.T{T}.log10_grad_ratio{suffix}"))]
@@ -131,11 +167,12 @@ def gradient_ratio_by_length(res):
             err = np.array([[i.estimate - i.low for i in iv], [i.high - i.estimate for i in iv]])
             ax.errorbar(ran, est, yerr=np.nan_to_num(err, posinf=0), marker="o", capsize=3, label=cell,
                         color=CELL_COLORS.get(cell))
-        ax.set(xscale="log", xlabel="sequence length T", title=stage)
+        ax.set(xscale="log", title=stage)
         ax.set_xticks(lengths, [str(T) for T in lengths])
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-    axes[0].set_ylabel(r"$\log_{10}\,\|\partial L/\partial h_1\| / \|\partial L/\partial h_T\|$")
-    axes[0].legend(fontsize=8)
+    axes[-1].set_xlabel("sequence length T")
+    fig.supylabel(r"$\log_{10}\,\|\partial L/\partial h_1\| / \|\partial L/\partial h_T\|$", fontsize=STYLE["axes.labelsize"])
+    axes[0].legend()
     fig.tight_layout()
     return fig
 
@@ -145,7 +182,7 @@ def gate_heatmap(res):
     marked steps indicated: where the memory lives, unit by unit."""
     g = res["data"]["gates"]
     z, r, markers = np.asarray(g["z"]), np.asarray(g["r"]), np.asarray(g["markers"])[0]
-    fig, axes = plt.subplots(2, 1, figsize=(8, 5.2), sharex=True)
+    fig, axes = plt.subplots(2, 1, figsize=(MAX_WIDTH_IN, 5.4), sharex=True)
     for ax, gate, name in zip(axes, (z, r), (r"update gate $z_t$", r"reset gate $r_t$")):
         image = ax.imshow(gate.T, aspect="auto", cmap="viridis", vmin=0, vmax=1, interpolation="nearest",
                           extent=(0.5, gate.shape[0] + 0.5, gate.shape[1] - 0.5, -0.5))
@@ -168,7 +205,7 @@ def adding_curves(res, T):
                     label=cell if i == 0 else None)
     ax.axhline(res["metrics"]["baseline_mse"], ls="--", color="k", lw=1, label="always predict 1")
     ax.set(yscale="log", xlabel="training step", ylabel="test MSE", title=f"Adding problem, T = {T}")
-    ax.legend(fontsize=8)
+    ax.legend()
     fig.tight_layout()
     return fig
 
@@ -176,14 +213,15 @@ def adding_curves(res, T):
 def gradient_flow(res):
     """‖∂L/∂h_t‖ relative to its value at the last step, before and after training."""
     norms = res["data"]["gradient_norms"]
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), sharey=True)
+    fig, axes = plt.subplots(2, 1, figsize=(MAX_WIDTH_IN, 6.4), sharex=True, sharey=True)
     for ax, stage in zip(axes, ("initial", "trained")):
         for cell, n in norms.items():
             n = gradient_floor(n[stage])
             ax.plot(np.arange(1, len(n) + 1), n / n[-1], color=CELL_COLORS.get(cell), label=cell)
-        ax.set(yscale="log", xlabel="time step t", title=f"{stage} weights")
-    axes[0].set_ylabel(r"$\|\partial L/\partial h_t\| \,/\, \|\partial L/\partial h_T\|$")
-    axes[0].legend(fontsize=8)
+        ax.set(yscale="log", title=f"{stage} weights",
+               ylabel=r"$\|\partial L/\partial h_t\| \,/\, \|\partial L/\partial h_T\|$")
+    axes[-1].set_xlabel("time step t")
+    axes[0].legend()
     fig.suptitle(f"Gradient reaching each hidden state, adding problem T = {res['data']['analysis_length']}")
     fig.tight_layout()
     return fig
@@ -193,18 +231,18 @@ def gate_traces(res):
     """Mean update and reset gate over time for three test sequences, markers shaded."""
     g = res["data"]["gates"]
     z, r, markers = (np.asarray(g[k]) for k in ("z_mean", "r_mean", "markers"))
-    fig, axes = plt.subplots(len(z), 1, figsize=(8, 1.9 * len(z) + 0.6), sharex=True)
+    fig, axes = plt.subplots(len(z), 1, figsize=(MAX_WIDTH_IN, 1.9 * len(z) + 1.2), sharex=True)
     axes = np.atleast_1d(axes)
     t = np.arange(1, z.shape[1] + 1)
     for i, ax in enumerate(axes):
         for pos in np.flatnonzero(markers[i]):
-            ax.axvspan(pos + 0.5, pos + 1.5, color="gold", alpha=0.6, lw=0)
-        ax.plot(t, z[i], color="#d62728", label=r"update gate $z_t$ (mean over units)")
-        ax.plot(t, r[i], color="#2ca02c", label=r"reset gate $r_t$ (mean over units)")
+            ax.axvspan(pos + 0.5, pos + 1.5, color=OTHER_COLORS["yellow"], alpha=0.7, lw=0)
+        ax.plot(t, z[i], color=OTHER_COLORS["purple"], label=r"update gate $z_t$ (mean over units)")
+        ax.plot(t, r[i], color=OTHER_COLORS["green"], label=r"reset gate $r_t$ (mean over units)")
         ax.set(ylim=(0, 1), ylabel=f"sequence {i + 1}")
-    axes[0].legend(fontsize=8, loc="upper right")
+    axes[0].legend(loc="upper center", bbox_to_anchor=(0.5, 1.02), ncol=1, framealpha=0.9)
     axes[-1].set_xlabel("time step t (marked steps shaded)")
-    fig.suptitle("Gates of the trained GRU (article convention: z = 1 takes the candidate)")
+    fig.suptitle("Gates of the trained GRU\n(article convention: z = 1 takes the candidate)")
     fig.tight_layout()
     return fig
 
@@ -219,7 +257,7 @@ def accuracy_bars(res, groups, cells=None, baselines=(), title="", xlabel="data 
     y axis starts just below the lowest bar or tick, not at 0, so that differences stay visible.
     """
     cells = cells or res["parameters"]["cells"]
-    fig, ax = plt.subplots(figsize=(1.8 + 2.4 * len(groups), 4.4))
+    fig, ax = plt.subplots(figsize=(min(1.8 + 2.4 * len(groups), MAX_WIDTH_IN), 4.4 + 0.25 * len(baselines)))
     width = 0.8 / len(cells)
     lowest = []
     for j, cell in enumerate(cells):
@@ -240,7 +278,7 @@ def accuracy_bars(res, groups, cells=None, baselines=(), title="", xlabel="data 
     bottom = max(0.0, float(np.floor((min(lowest) - 0.05) * 20) / 20))
     ax.set_xticks(np.arange(len(groups)), list(groups))
     ax.set(xlabel=xlabel, ylabel="test accuracy", ylim=(bottom, 1.0), title=title)
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1, frameon=False)
     fig.tight_layout()
     return fig
 
@@ -248,19 +286,19 @@ def accuracy_bars(res, groups, cells=None, baselines=(), title="", xlabel="data 
 def learning_curves(res, regimes=None):
     """Training and validation accuracy per epoch for each regime (first seed)."""
     regimes = regimes or res["parameters"]["regimes"]
-    columns = min(3, len(regimes))
+    columns = min(2, len(regimes))
     rows = -(-len(regimes) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(3.3 * columns, 2.8 * rows), sharey=True, squeeze=False)
+    fig, axes = plt.subplots(rows, columns, figsize=(MAX_WIDTH_IN, 2.6 * rows + 0.4), sharey=True, squeeze=False)
     axes = axes.ravel()
     for ax in axes[len(regimes):]:
         ax.set_visible(False)
     for ax, regime in zip(axes, regimes):
         h = res["data"]["histories"][regime]
         epochs = np.arange(1, len(h["accuracy"]) + 1)
-        ax.plot(epochs, h["accuracy"], label="training", color="#1f77b4")
-        ax.plot(epochs, h["val_accuracy"], label="validation", color="#d62728")
+        ax.plot(epochs, h["accuracy"], label="training", color=OTHER_COLORS["black"])
+        ax.plot(epochs, h["val_accuracy"], label="validation", color=OTHER_COLORS["orange"], ls="--")
         ax.set(title=regime.replace("_", " "), xlabel="epoch", ylabel="accuracy", ylim=(0, 1.02))
-    axes[0].legend(fontsize=8)
+    axes[0].legend()
     fig.tight_layout()
     return fig
 
@@ -274,9 +312,9 @@ def timing_ratios(res, kind="train"):
     p, m = res["parameters"], res["metrics"]
     configs = [(T, n) for T in p["lengths"] for n in p["units"]]
     modes = p.get("modes", ["default", "compiled"])
-    fig, ax = plt.subplots(figsize=(1.8 + 1.4 * len(configs), 3.6))
+    fig, ax = plt.subplots(figsize=(MAX_WIDTH_IN, 4.8))
     width = 0.8 / len(modes)
-    shades = {"default": "#9ecae1", "compiled": "#3182bd", "torch": "#e6550d"}
+    shades = {"default": OTHER_COLORS["orange"], "compiled": OTHER_COLORS["green"], "torch": OTHER_COLORS["purple"]}
     for j, mode in enumerate(modes):
         keys = [f"{mode}.T{T}.u{n}.GRU_over_LSTM.{kind}" for T, n in configs]
         est = np.array([m[k] for k in keys])
@@ -285,11 +323,16 @@ def timing_ratios(res, kind="train"):
                label=MODE_LABELS.get(mode, mode), color=shades.get(mode))
     ax.axhline(1, color="k", lw=1)
     ax.set_yscale("log")
-    ax.set_xticks(np.arange(len(configs)), [f"T={T}\nunits={n}" for T, n in configs], fontsize=8)
+    low, high = ax.get_ylim()
+    ax.set_yticks([t for t in (0.25, 0.33, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.2, 1.5, 2, 3, 4) if low <= t <= high],
+                  minor=False)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+    ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_xticks(np.arange(len(configs)), [f"T={T}\nunits={n}" for T, n in configs])
     ax.set(xlabel="configuration (sequence length T, units)",
            ylabel=f"GRU / LSTM {'training-step' if kind == 'train' else 'inference'} time",
-           title="GRU time relative to LSTM (below 1: GRU faster)")
-    ax.legend(fontsize=8)
+           title="GRU time relative to LSTM\n(below 1: GRU faster)")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=3, frameon=False)
     fig.tight_layout()
     return fig
 
@@ -300,15 +343,16 @@ def seed_example_bars(res):
     labels = {"logistic_regression": "logistic regression", "mlp": "MLP (64 units)",
               "GRU_shuffled_order": "GRU, steps shuffled"}
     stats = np.array([_agg(res, f"{n}.test_accuracy") for n in names])
-    fig, ax = plt.subplots(figsize=(6.5, 3.4))
-    colors = [CELL_COLORS.get(n, "#9467bd" if n == "GRU_shuffled_order" else "#bcbd22") for n in names]
+    fig, ax = plt.subplots(figsize=(MAX_WIDTH_IN, 3.8))
+    colors = [CELL_COLORS.get(n, OTHER_COLORS["pink"] if n == "GRU_shuffled_order" else OTHER_COLORS["orange"])
+              for n in names]
     ax.barh(np.arange(len(names)), stats[:, 0], xerr=stats[:, 1], color=colors, capsize=3)
     ax.set_yticks(np.arange(len(names)), [labels.get(n, n) for n in names])
     lo = max(0.0, np.nanmin(stats[:, 0] - stats[:, 1]) - 0.05)
     ax.set(xlim=(lo, 1.0), xlabel=f"test accuracy ({res['metrics']['test_samples']} held-out samples)",
-           title="The article's example: 20 tabular features read as 20 steps")
+           title="The article's example:\n20 tabular features read as 20 steps")
     for i, (mean, _) in enumerate(stats):          # inside the bar, clear of the error bar
-        ax.text(lo + 0.004, i, f"{mean:.3f}", va="center", fontsize=8, color="white", fontweight="bold")
+        ax.text(lo + 0.004, i, f"{mean:.3f}", va="center", color="white", fontweight="bold")
     fig.tight_layout()
     return fig
 
@@ -355,16 +399,16 @@ def counting_generalisation(res):
     seed, filled where the string was recognised."""
     p = res["parameters"]
     cells, seeds = p["cells"], res["seeds"]
-    fig, axes = plt.subplots(len(cells), 1, figsize=(8, 0.9 + 0.32 * len(seeds) * len(cells)), sharex=True)
+    fig, axes = plt.subplots(len(cells), 1, figsize=(MAX_WIDTH_IN, 1.3 + 0.22 * len(seeds) * len(cells)), sharex=True)
     axes = np.atleast_1d(axes)
     for ax, cell in zip(axes, cells):
         grid = np.array([res["data"]["recognised"][f"{cell}.seed{s}"] for s in seeds])
         ax.imshow(grid, aspect="auto", cmap=matplotlib.colors.ListedColormap(["#f0f0f0", CELL_COLORS.get(cell, "k")]),
                   vmin=0, vmax=1, interpolation="nearest", extent=(0.5, grid.shape[1] + 0.5, len(seeds) - 0.5, -0.5))
         ax.axvline(p["train_max_n"] + 0.5, color="k", ls="--", lw=1)
-        ax.set_yticks(range(len(seeds)), [f"seed {s}" for s in seeds], fontsize=7)
+        ax.set_yticks(range(len(seeds)), [f"seed {s}" for s in seeds])
         ax.set_ylabel(cell, rotation=0, ha="right", va="center")
-    axes[-1].set_xlabel(f"n (strings aⁿbⁿ; dashed: longest trained, n = {p['train_max_n']})")
+    axes[-1].set_xlabel(f"n (strings aⁿbⁿ)\ndashed: longest trained, n = {p['train_max_n']}")
     fig.suptitle("Strings recognised (filled) after training")
     fig.tight_layout()
     return fig
@@ -399,17 +443,25 @@ def article_layer_curves(res):
     """Test MSE of the article's cell and Keras' GRU trained side by side from the same weights on
     the same batches: one panel per seed, the two curves on top of each other."""
     seeds = res["seeds"]
-    fig, axes = plt.subplots(1, len(seeds), figsize=(min(2.4 * len(seeds) + 1, 11), 3.0), sharey=True, squeeze=False)
-    for ax, seed in zip(axes[0], seeds):
+    columns = min(2, len(seeds))
+    rows = -(-len(seeds) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(MAX_WIDTH_IN, 2.5 * rows + 0.8), sharey=True, squeeze=False)
+    for ax, seed in zip(axes.flat, seeds):
         c = res["data"]["curves"][f"seed{seed}"]
         ax.plot(c["steps"], c["builtin"], color=CELL_COLORS["GRU"], lw=3, alpha=0.45,
                 label="keras.layers.GRU(reset_after=False)")
         ax.plot(c["steps"], c["article"], color="k", lw=1, ls="--", label="RNN(ArticleGRUCell)")
-        ax.set(yscale="log", xlabel="training step", title=f"seed {seed}")
-    axes[0][0].set_ylabel("test MSE")
-    axes[0][0].legend(fontsize=7, loc="lower left")
-    fig.suptitle(f"Adding problem, T = {res['parameters']['T']}: same weights, same batches")
-    fig.tight_layout()
+        ax.set(yscale="log", xlabel="training step", ylabel="test MSE", title=f"seed {seed}")
+    fig.suptitle(f"Adding problem, T = {res['parameters']['T']}:\nsame weights, same batches")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    if len(seeds) < axes.size:                          # the legend takes the free panel
+        spare = axes.flat[-1]
+        spare.axis("off")
+        spare.legend(handles, [label.replace("(", "\n(", 1) for label in labels], loc="center", frameon=False)
+        fig.tight_layout()
+    else:
+        fig.legend(handles, labels, loc="lower center", ncol=1, frameon=False)
+        fig.tight_layout(rect=(0, 0.7 / (2.5 * rows + 0.8), 1, 1))
     return fig
 
 
@@ -434,8 +486,8 @@ def chrono_steps(res):
     return fig
 
 
-ENCODER_STYLES = {"unidirectional": {"color": CELL_COLORS["GRU"], "marker": "o", "ls": "-"},
-                  "bidirectional": {"color": "#9467bd", "marker": "s", "ls": "--"}}
+ENCODER_STYLES = {"unidirectional": {"color": OTHER_COLORS["orange"], "marker": "o", "ls": "-"},
+                  "bidirectional": {"color": OTHER_COLORS["purple"], "marker": "s", "ls": "--"}}
 
 
 def seq2seq_exact_match(res):
@@ -460,7 +512,7 @@ def seq2seq_exact_match(res):
     ax.set(xlabel="digits in the string", ylabel="exact match (greedy decoding)", ylim=(-0.03, 1.03),
            title="Reversing digit strings")
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-    ax.legend(fontsize=8, loc="lower left")
+    ax.legend(loc="lower left")
     fig.tight_layout()
     return fig
 
@@ -472,17 +524,17 @@ def char_lm_bars(res):
 
     cells = res["parameters"]["cells"]
     ivs = [t_interval([run["metrics"][f"{cell}.held_out_bpc"] for run in res["per_seed"]]) for cell in cells]
-    fig, ax = plt.subplots(figsize=(5.2, 3.4))
+    fig, ax = plt.subplots(figsize=(5.2, 4.0))
     for i, (cell, iv) in enumerate(zip(cells, ivs)):
         err = None if not np.isfinite(iv.high) else [[iv.estimate - iv.low], [iv.high - iv.estimate]]
         ax.bar(i, iv.estimate, yerr=err, capsize=4, color=CELL_COLORS.get(cell, "k"), width=0.6)
-        ax.annotate(f"{iv.estimate:.2f}", (i, iv.estimate), xytext=(10, 3), textcoords="offset points", fontsize=8)
+        ax.text(i, 0.1, f"{iv.estimate:.2f}", ha="center", color="white", fontweight="bold")
     ngram = res["metrics"]["ngram.held_out_bpc"]
     ax.axhline(ngram, color="k", ls="--", lw=1, label=f"{res['metrics']['ngram.order']}-gram baseline ({ngram:.2f})")
     top = max([iv.high for iv in ivs if np.isfinite(iv.high)] + [iv.estimate for iv in ivs] + [ngram])
     ax.set_xticks(range(len(cells)), cells)
-    ax.set(ylabel="held-out bits per character", ylim=(0, top * 1.15), title="Character-level language model")
-    ax.legend(fontsize=8, loc="upper right")
+    ax.set(ylabel="held-out bits per character", ylim=(0, top * 1.08), title="Character-level language model")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), frameon=False)
     fig.tight_layout()
     return fig
 
@@ -493,7 +545,7 @@ def forecast_examples(res, n_origins: int = 4):
     d = res["data"]
     years, values, origins = np.array(d["years"]), np.array(d["values"]), d["origins"]
     first = origins[0]
-    fig, ax = plt.subplots(figsize=(8, 3.4))
+    fig, ax = plt.subplots(figsize=(MAX_WIDTH_IN, 3.8))
     ax.plot(years[first - 30:], values[first - 30:], color="k", lw=1.2, label="observed")
     ax.axvline(years[first] - 0.5, color="#999999", ls=":", lw=1)
     picks = np.linspace(0, len(origins) - 1, n_origins).round().astype(int)
@@ -502,9 +554,9 @@ def forecast_examples(res, n_origins: int = 4):
         t = origins[i]
         span = years[t:t + horizon]
         ax.plot(span, d["gru_forecasts"][i], color=CELL_COLORS["GRU"], lw=1.6, label="GRU" if j == 0 else None)
-        ax.plot(span, d["baseline_forecasts"]["arima"][i], color="#2ca02c", lw=1.2, ls="--",
+        ax.plot(span, d["baseline_forecasts"]["arima"][i], color=OTHER_COLORS["green"], lw=1.2, ls="--",
                 label="ARIMA" if j == 0 else None)
-    ax.set(xlabel="year", ylabel="sunspot number", title=f"Forecasts of {horizon} years from {n_origins} origins")
-    ax.legend(fontsize=8, loc="upper left")
+    ax.set(xlabel="year", ylabel="sunspot number", title=f"Forecasts of {horizon} years\nfrom {n_origins} origins")
+    ax.legend(loc="upper left")
     fig.tight_layout()
     return fig

@@ -12,10 +12,17 @@ during this build, in ``_build/jupyter_execute``) is copied next to the page's s
 the theme's download menu as ``.ipynb``; an experiment page *is* its executed notebook, so the menu
 already offers it. At the end of the build every one of these notebooks also goes into one zip,
 ``_downloads/grubook-notebooks.zip``, linked from the reproducibility page.
+
+And it gives the experiment pages' figures their alt text. A chapter's figure is glued with an
+``:alt:`` written for it; an experiment page is a notebook papermill executed, whose figures come
+from cells that call a ``grubook.plots`` function. Each such figure takes the first paragraph of
+that function's docstring, which says what the figure shows, as its alt text.
 """
 
 from __future__ import annotations
 
+import inspect
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -70,8 +77,35 @@ def _zip_notebooks(app, exception):
     partial.replace(target)
 
 
+PLOT_CALL = re.compile(r"\bplots\.([A-Za-z_]\w*)\(")
+
+
+def figure_description(function_name: str) -> str | None:
+    """The first paragraph of a ``grubook.plots`` function's docstring, on one line."""
+    from . import plots
+
+    function = getattr(plots, function_name, None)
+    doc = inspect.getdoc(function) if callable(function) else None
+    return " ".join(doc.split("\n\n")[0].split()) if doc else None
+
+
+def _describe_experiment_figures(app, doctree, docname):
+    from docutils import nodes
+
+    if not docname.startswith("experiments/results/"):
+        return
+    for cell in doctree.findall(lambda n: isinstance(n, nodes.container) and "cell" in n.get("classes", [])):
+        source = " ".join(block.astext() for block in cell.findall(nodes.literal_block)
+                          if "cell_input" in block.parent.get("classes", []))
+        calls = [d for d in (figure_description(name) for name in PLOT_CALL.findall(source)) if d]
+        for image in cell.findall(nodes.image):
+            if calls and not image.get("alt"):
+                image["alt"] = " ".join(calls)
+
+
 def setup(app):
     app.connect("source-read", _note_dependencies)
+    app.connect("doctree-resolved", _describe_experiment_figures)
     # Before the theme builds its header buttons (priority 500) from the page context.
     app.connect("html-page-context", _offer_executed_notebook, priority=400)
     app.connect("build-finished", _zip_notebooks)
