@@ -480,7 +480,8 @@ def chrono_steps(res):
                        facecolors=CELL_COLORS["GRU"] if solved else "none")
     ax.axhline(p["max_steps"], color="k", ls=":", lw=1)
     ax.set_xticks([0, 1], ["default\n(zero gate bias)", f"chrono\n(T_max = {p['length']})"])
-    ax.set(xlim=(-0.4, 1.4), ylim=(0, p["max_steps"] * 1.05), ylabel="steps to test MSE < "
+    ax.set(xlim=(-0.4, 1.4), ylim=(0, p["max_steps"] * 1.05), xlabel="update-gate bias at the start",
+           ylabel="steps to test MSE < "
            f"{p['threshold']:g}", title=f"GRU, adding problem, T = {p['length']}")
     fig.tight_layout()
     return fig
@@ -533,8 +534,9 @@ def char_lm_bars(res):
     ax.axhline(ngram, color="k", ls="--", lw=1, label=f"{res['metrics']['ngram.order']}-gram baseline ({ngram:.2f})")
     top = max([iv.high for iv in ivs if np.isfinite(iv.high)] + [iv.estimate for iv in ivs] + [ngram])
     ax.set_xticks(range(len(cells)), cells)
-    ax.set(ylabel="held-out bits per character", ylim=(0, top * 1.08), title="Character-level language model")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), frameon=False)
+    ax.set(xlabel="cell", ylabel="held-out bits per character", ylim=(0, top * 1.08),
+           title="Character-level language model")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False)
     fig.tight_layout()
     return fig
 
