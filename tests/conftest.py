@@ -12,6 +12,18 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _build_logged(what: str, command: list[str], log_name: str) -> None:
+    """Run a build command in the repository; keep its output and duration in _build/<log_name>
+    and fail with the output's tail if it fails."""
+    log = ROOT / "_build" / log_name
+    log.parent.mkdir(exist_ok=True)
+    start = time.perf_counter()
+    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    log.write_text(proc.stdout + proc.stderr + f"\n[build took {seconds:.1f} s]\n")
+    assert proc.returncode == 0, f"{what} failed (see {log}):\n{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}"
+
+
 @pytest.fixture(scope="session")
 def built_book():
     """Build the HTML book once per test session, exactly as `make book` does, and return its folder.
@@ -19,14 +31,8 @@ def built_book():
     The build runs with warnings as errors; its log is kept in _build/book-build.log.
     """
     jb = Path(sys.executable).parent / "jupyter-book"
-    log = ROOT / "_build" / "book-build.log"
-    log.parent.mkdir(exist_ok=True)
-    start = time.perf_counter()
-    proc = subprocess.run([str(jb), "build", str(ROOT), "--builder", "html", "-W", "-n", "--keep-going"],
-                          cwd=ROOT, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    log.write_text(proc.stdout + proc.stderr + f"\n[build took {seconds:.1f} s]\n")
-    assert proc.returncode == 0, f"book build failed (see {log}):\n{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}"
+    _build_logged("book build", [str(jb), "build", str(ROOT), "--builder", "html", "-W", "-n", "--keep-going"],
+                  "book-build.log")
     return ROOT / "_build" / "html"
 
 
@@ -39,12 +45,7 @@ def built_pdf(built_book):
     missing = [tool for tool in ("xelatex", "latexmk", "pdftotext") if shutil.which(tool) is None]
     assert not missing, (f"the PDF needs TeX Live and poppler ({', '.join(missing)} not found); "
                          "README, section 'The PDF', lists the Debian packages and .ci/run installs them")
-    log = ROOT / "_build" / "pdf-build.log"
-    start = time.perf_counter()
-    proc = subprocess.run(["make", "pdf"], cwd=ROOT, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    log.write_text(proc.stdout + proc.stderr + f"\n[build took {seconds:.1f} s]\n")
-    assert proc.returncode == 0, f"make pdf failed (see {log}):\n{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}"
+    _build_logged("make pdf", ["make", "pdf"], "pdf-build.log")
     return ROOT / "_build" / "latex" / "grubook.pdf"
 
 

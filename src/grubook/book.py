@@ -150,9 +150,14 @@ class TwoFormats:
         return self.markdown
 
 
+def _one_line(text: str) -> str:
+    """Text with every run of whitespace, line breaks included, made one space."""
+    return " ".join(str(text).split())
+
+
 def _md_cell(text: str) -> str:
     """Text safe inside a Markdown table cell (GFM): no pipes, no line breaks."""
-    return " ".join(str(text).split()).replace("|", "\\|")
+    return _one_line(text).replace("|", "\\|")
 
 
 def _unbroken(words: str) -> str:
@@ -197,8 +202,8 @@ def claims_table(rows: list[dict]) -> TwoFormats:
     lines = ["| # | claim (paraphrased) | verdict | experiment |", "|---|---|---|---|"]
     lines += [f"| {i} | {_md_cell(r['claim'])} | **{_unbroken(r['verdict'])}** | {_experiment_link(r, '../')[1]} |"
               for i, r in enumerate(rows, 1)]
-    evidence = [f"{i}. {' '.join(r['evidence'].split())} Intervals: "
-                + "; ".join(' '.join(comparison(c).split()) for c in r["comparisons"]) + "."
+    evidence = [f"{i}. {_one_line(r['evidence'])} Intervals: "
+                + "; ".join(_one_line(comparison(c)) for c in r["comparisons"]) + "."
                 for i, r in enumerate(rows, 1)]
     as_markdown = "\n".join(lines) + "\n\nThe evidence behind each verdict, by claim number:\n\n" + "\n".join(evidence) + "\n"
     return TwoFormats(as_html, as_markdown)
@@ -223,7 +228,7 @@ def claims_rules(rows: list[dict]) -> TwoFormats:
     import html
 
     def paragraphs(text: str) -> list[str]:
-        return [" ".join(p.split()) for p in text.split("\n\n")]
+        return [_one_line(p) for p in text.split("\n\n")]
 
     blocks, md = [], []
     for i, r in enumerate(rows, 1):
@@ -236,5 +241,5 @@ def claims_rules(rows: list[dict]) -> TwoFormats:
             f"<p><strong>What would change it.</strong> {html.escape(r['change'])}</p></section>")
         rule_md = "\n\n".join(paragraphs(r["rule"]))
         md.append(f"**{i}. {r['claim']} ({r['verdict']})**\n\n*Rule.* {rule_md}\n\n"
-                  f"*Scope.* {' '.join(r['scope'].split())}\n\n*What would change it.* {' '.join(r['change'].split())}\n")
+                  f"*Scope.* {_one_line(r['scope'])}\n\n*What would change it.* {_one_line(r['change'])}\n")
     return TwoFormats("".join(blocks), "\n".join(md))
