@@ -1,7 +1,8 @@
 # GRU Book. Two commands matter:
 #   make book   build the HTML book into _build/html (notebooks executed, warnings are errors)
 #   make test   the whole test suite (which also builds the book and re-runs every experiment)
-# Both create .venv from requirements.lock first when it is missing or out of date.
+# Both create .venv from requirements.lock first when it is missing or out of date; `make test` first
+# checks (and, as root or with sudo, installs) the system packages the browser and PDF tests need.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -19,10 +20,14 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # front page links it.
 .PHONY: pdf
 pdf: $(STAMP)
+	@command -v latexmk >/dev/null 2>&1 && command -v xelatex >/dev/null 2>&1 || { \
+	  rm -f _build/latex/grubook.pdf _build/html/grubook.pdf; \
+	  echo "error: make pdf needs latexmk and xelatex (TeX Live); see what is missing with: bash scripts/system-packages --check" >&2; \
+	  exit 2; }
 	$(VENV)/bin/jupyter-book build . --builder pdflatex -W -n --keep-going
 	mkdir -p _build/html && cp _build/latex/grubook.pdf _build/html/grubook.pdf
 
-.PHONY: book test test-fast reproduce reproduce-quick status bench lock clean venv lab
+.PHONY: book test test-fast reproduce reproduce-quick status bench lock clean venv lab system-packages
 
 venv: $(STAMP)
 
@@ -41,15 +46,20 @@ $(STAMP): requirements.lock pyproject.toml
 book: $(STAMP)
 	$(VENV)/bin/jupyter-book build . --builder html -W -n --keep-going
 
-test: $(STAMP)
+# The system packages come first, so a machine without them learns it in seconds, not after the venv.
+test: system-packages $(STAMP)
 	$(PY) -m pytest
+
+system-packages:
+	@bash scripts/system-packages --install
 
 # JupyterLab from the venv, on this machine only (127.0.0.1), opened at the book's folder: the
 # chapters (book/*.md) and experiments (experiments/*.md) open as notebooks on the grubook kernel.
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/book
 
-# Unit tests only: no book build, no experiment re-runs.
+# No book build, no full re-run: the unit tests, and every experiment with its --quick settings into a
+# temporary folder with every experiment page rendered from those results (a few minutes).
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not slow and not reproduce and not browser"
 

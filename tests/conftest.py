@@ -1,6 +1,10 @@
+import functools
+import http.server
 import os
+import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -10,6 +14,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def _build_logged(what: str, command: list[str], log_name: str) -> None:
@@ -47,6 +52,36 @@ def built_pdf(built_book):
                          "README, section 'The PDF', lists the Debian packages and .ci/run installs them")
     _build_logged("make pdf", ["make", "pdf"], "pdf-build.log")
     return ROOT / "_build" / "latex" / "grubook.pdf"
+
+
+# The built book served on 127.0.0.1 and a headless Chromium, for the browser tests
+# (test_browser.py, test_accessibility.py).
+@pytest.fixture(scope="module")
+def server(built_book):
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(QuietHandler, directory=str(built_book))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        pytest.fail("Chromium is not installed: .ci/run installs Debian's chromium package")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"])
+        yield b
+        b.close()
 
 
 def pytest_collection_modifyitems(config, items):

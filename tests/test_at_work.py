@@ -6,7 +6,10 @@ import math
 import numpy as np
 import pytest
 
-from grubook import forecasting, models, params, tasks, text
+from grubook.data import corpus as text
+from grubook.data import tasks
+from grubook.experiments import spec
+from grubook.training import forecasting, models
 
 
 # --------------------------------------------------------------------------- sequence to sequence
@@ -49,8 +52,8 @@ def test_seq2seq_rejects_an_odd_bidirectional_size_and_unknown_encoder():
         models.seq2seq(7, encoder="bidirectional")
     with pytest.raises(ValueError, match="encoder must be"):
         models.seq2seq(8, encoder="both")
-    with pytest.raises(params.ParameterError, match="'units' must be even"):
-        params.validate("seq2seq", {**_defaults("seq2seq"), "units": 7})
+    with pytest.raises(spec.ParameterError, match="'units' must be even"):
+        spec.validate("seq2seq", {**_defaults("seq2seq"), "units": 7})
 
 
 # --------------------------------------------------------------------------- text
@@ -123,10 +126,10 @@ def test_seasonal_naive_and_mase_by_hand():
 def test_forecast_setup_and_parameters_fail_early():
     with pytest.raises(ValueError, match="train_end"):
         forecasting.Setup(np.zeros(20), np.arange(20), train_end=19, horizon=5, period=4)
-    with pytest.raises(params.ParameterError, match="'validation_years' must be at least horizon"):
-        params.validate("forecasting", {**_defaults("forecasting"), "validation_years": 3})
-    with pytest.raises(params.ParameterError, match="'test_years'"):
-        params.validate("forecasting", {**_defaults("forecasting"), "test_years": 290})
+    with pytest.raises(spec.ParameterError, match="'validation_years' must be at least horizon"):
+        spec.validate("forecasting", {**_defaults("forecasting"), "validation_years": 3})
+    with pytest.raises(spec.ParameterError, match="'test_years'"):
+        spec.validate("forecasting", {**_defaults("forecasting"), "test_years": 290})
 
 
 def test_sunspots_ship_with_statsmodels():
@@ -135,7 +138,4 @@ def test_sunspots_ship_with_statsmodels():
 
 
 def _defaults(name):
-    from grubook.results import EXPERIMENTS_DIR
-    from grubook.runner import notebook_defaults
-
-    return notebook_defaults(EXPERIMENTS_DIR / f"{name}.md")
+    return spec.defaults(name)

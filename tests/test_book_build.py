@@ -60,10 +60,10 @@ def test_every_chapter_of_the_article_is_in_the_book(built_book):
     for chapter in ("background", "concepts", "math", "keras_code", "outlook", "faq",
                     "claims", "reproducibility", "references"):
         assert (built_book / "book" / f"{chapter}.html").is_file(), chapter
-    from grubook.params import EXPERIMENTS
+    from grubook.experiments import NAMES
 
-    for experiment in EXPERIMENTS:
-        assert (built_book / "experiments" / "results" / f"{experiment}.html").is_file(), experiment
+    for experiment in NAMES:
+        assert (built_book / "experiments" / f"{experiment}.html").is_file(), experiment
 
 
 def test_mathjax_is_served_from_the_build(built_book):
@@ -76,8 +76,9 @@ def test_mathjax_is_served_from_the_build(built_book):
 
 def test_the_book_follows_its_results(tmp_path):
     """Change a results file, run the same build command again: the pages that read it change.
-    (Sphinx alone rebuilds only pages whose source changed; grubook.sphinx_dependencies fixes that.)"""
-    from grubook import results as R
+    (Sphinx alone rebuilds only pages whose source changed; grubook.sphinxext.page_inputs fixes that.)
+    The experiment pages are rendered from the results too, never frozen: seed_example's page follows."""
+    from grubook.results import files as R
 
     folder = tmp_path / "results"
     shutil.copytree(R.RESULTS_DIR, folder)
@@ -88,11 +89,15 @@ def test_the_book_follows_its_results(tmp_path):
     def build():
         proc = subprocess.run(command, cwd=R.REPO_ROOT, env=env, capture_output=True, text=True)
         assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-        return page_text((tmp_path / "out" / "_build" / "html" / "book" / "claims.html").read_text())
+        html = tmp_path / "out" / "_build" / "html"
+        return (page_text((html / "book" / "claims.html").read_text()),
+                page_text((html / "experiments" / "seed_example.html").read_text()))
 
-    assert "no such message" not in build()
+    assert not any("no such message" in page for page in build())
     data = json.loads((folder / "seed_example.json").read_text())
     data["data"]["original_error"] = "IndexError: no such message"
     data["seal"] = R.seal(data)                                  # a legitimate new result, sealed
     (folder / "seed_example.json").write_text(json.dumps(data))
-    assert "As printed it raises IndexError: no such message" in build()
+    claims_page, experiment_page = build()
+    assert "As printed it raises IndexError: no such message" in claims_page
+    assert "IndexError: no such message" in experiment_page

@@ -1,11 +1,11 @@
-"""The side-by-side cell steps of grubook.cells: each equals Keras (or the reference GRU) on the same
+"""The side-by-side cell steps of grubook.gru.cell_steps: each equals Keras (or the reference GRU) on the same
 weights, so the counts the claims audit reads are counts of correct implementations."""
 
 import keras
 import numpy as np
 import pytest
 
-from grubook import cells, reference
+from grubook.gru import cell_steps, reference
 
 TOL = 1e-5          # float32 Keras against float64 NumPy over a few steps
 
@@ -26,7 +26,7 @@ def test_rnn_step_equals_keras():
     expected = keras_final_state(layer, x)
     kernel, recurrent, bias = (np.asarray(w, np.float64) for w in layer.get_weights())
     p = {"W": np.concatenate([recurrent.T, kernel.T], axis=1), "b": bias}
-    np.testing.assert_allclose(run(cells.rnn_step, x, np.zeros((3, 5)), p), expected, atol=TOL)
+    np.testing.assert_allclose(run(cell_steps.rnn_step, x, np.zeros((3, 5)), p), expected, atol=TOL)
 
 
 def test_lstm_step_equals_keras():
@@ -39,7 +39,7 @@ def test_lstm_step_equals_keras():
         block = slice(k * 5, (k + 1) * 5)
         p[f"W_{gate}"] = np.concatenate([recurrent[:, block].T, kernel[:, block].T], axis=1)
         p[f"b_{gate}"] = bias[block]
-    h, _ = run(cells.lstm_step, x, (np.zeros((3, 5)), np.zeros((3, 5))), p)
+    h, _ = run(cell_steps.lstm_step, x, (np.zeros((3, 5)), np.zeros((3, 5))), p)
     np.testing.assert_allclose(h, expected, atol=TOL)
 
 
@@ -49,11 +49,11 @@ def test_gru_step_is_the_reference_gru(seed):
     x = np.random.default_rng(seed).normal(size=(3, 7, 4))
     p = {"W_z": w.W_z, "W_r": w.W_r, "W_h": w.W, "b_z": w.b_z, "b_r": w.b_r, "b_h": w.b}
     expected = reference.gru_forward(x, w)[:, -1]
-    np.testing.assert_allclose(run(cells.gru_step, x, np.zeros((3, 5)), p), expected, atol=1e-12)
+    np.testing.assert_allclose(run(cell_steps.gru_step, x, np.zeros((3, 5)), p), expected, atol=1e-12)
 
 
 def test_measures_count_what_the_steps_do():
-    gru, lstm, rnn = (cells.measures(c) for c in ("GRU", "LSTM", "SimpleRNN"))
+    gru, lstm, rnn = (cell_steps.measures(c) for c in ("GRU", "LSTM", "SimpleRNN"))
     assert (gru["matrix products"], lstm["matrix products"], rnn["matrix products"]) == (3, 4, 1)
     assert (gru["weight matrices"], lstm["weight matrices"]) == (3, 4)
     assert (gru["state vectors"], lstm["state vectors"]) == (1, 2)
@@ -62,4 +62,4 @@ def test_measures_count_what_the_steps_do():
 
 def test_unknown_cell_is_named():
     with pytest.raises(ValueError, match="'Transformer'"):
-        cells.measures("Transformer")
+        cell_steps.measures("Transformer")

@@ -3,8 +3,10 @@ and the audit of the committed results."""
 
 import pytest
 
-from grubook import cells, claims, params
-from grubook.results import RESULTS_DIR, load
+from grubook.gru import cell_steps
+from grubook.verdicts import claims
+from grubook import experiments
+from grubook.results.files import RESULTS_DIR, load
 
 S, P, N, I = claims.SUPPORTED, claims.PARTLY, claims.NOT_SUPPORTED, claims.INCONCLUSIVE
 SEEDS = [0, 1, 2, 3, 4]
@@ -244,11 +246,11 @@ def test_fewer_parameters_is_computed_from_the_formulas(monkeypatch):
 def test_easier_to_implement_reads_the_step_functions(monkeypatch):
     v = claims.easier_to_implement({})
     assert v["verdict"] == S
-    assert cells.measures("GRU")["matrix products"] == 3 and cells.measures("LSTM")["matrix products"] == 4
-    real_measures = cells.measures
-    monkeypatch.setattr(cells, "measures", lambda c: real_measures(c) | ({"statements": 99} if c == "GRU" else {}))
+    assert cell_steps.measures("GRU")["matrix products"] == 3 and cell_steps.measures("LSTM")["matrix products"] == 4
+    real_measures = cell_steps.measures
+    monkeypatch.setattr(cell_steps, "measures", lambda c: real_measures(c) | ({"statements": 99} if c == "GRU" else {}))
     assert claims.easier_to_implement({})["verdict"] == P
-    monkeypatch.setattr(cells, "measures", lambda c: real_measures("LSTM" if c == "GRU" else "GRU"))
+    monkeypatch.setattr(cell_steps, "measures", lambda c: real_measures("LSTM" if c == "GRU" else "GRU"))
     assert claims.easier_to_implement({})["verdict"] == N
 
 
@@ -270,7 +272,7 @@ def test_a_difference_within_ci_tolerance_of_the_threshold_is_undecided():
 
 def test_audit_of_committed_results_covers_every_claim():
     try:
-        committed = {name: load(name, RESULTS_DIR) for name in params.EXPERIMENTS}
+        committed = {name: load(name, RESULTS_DIR) for name in experiments.NAMES}
     except FileNotFoundError as err:
         pytest.skip(str(err))
     rows = claims.audit(committed)

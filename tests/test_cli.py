@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from grubook.results import RESULTS_DIR
+from grubook.results.files import RESULTS_DIR
 
 
 def grubook(*args, prefix=(), timeout=300):

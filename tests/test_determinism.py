@@ -1,6 +1,6 @@
 """Same machine, same seed: identical numbers, through the whole papermill pipeline, wherever the
-units run: one local worker, two local workers, or a separately started Dask scheduler with two
-worker processes."""
+jobs run: one local worker, two local workers, or a separately started Dask scheduler with two
+worker processes. Every run here has the job cache off, so every job really runs."""
 
 import json
 import os
@@ -13,19 +13,21 @@ from pathlib import Path
 import pytest
 from distributed import Client
 
-from grubook.runner import reproduce
+from grubook.execution.notebooks import reproduce
 
 pytestmark = pytest.mark.slow
 
 
 def numbers(res):
     """Everything a run computes (per-seed metrics, curves, gradients, gates), nothing about where
-    or how fast: wall seconds (``*seconds_to_solve``, recorded but never compared) are left out."""
+    or how fast: wall seconds (``*seconds_to_solve``, recorded but never compared) are left out.
+    The experiment's fingerprint (job keys, assembly code, parameters, environment) must agree too."""
     timed = lambda name: name.endswith("seconds_to_solve")
     per_seed = [{"seed": run["seed"], "metrics": {k: v for k, v in run["metrics"].items() if not timed(k)}}
                 for run in res["per_seed"]]
     return {"per_seed": per_seed, "aggregates": {k: v for k, v in res["aggregates"].items() if not timed(k)},
-            "metrics": res["metrics"], "data": res["data"], "inputs_sha256": res["provenance"]["inputs_sha256"]}
+            "metrics": res["metrics"], "data": res["data"],
+            "fingerprint": res["provenance"]["fingerprint"]["experiment"]}
 
 
 @pytest.fixture(scope="module")
@@ -61,19 +63,22 @@ def dask_cluster(tmp_path_factory):
 @pytest.fixture(scope="module")
 def one_worker(tmp_path_factory):
     folder = tmp_path_factory.mktemp("one-worker")
-    return reproduce(["long_range"], quick=True, results_dir=folder, progress=False, workers=1)["long_range"]
+    return reproduce(["long_range"], quick=True, results_dir=folder, progress=False, workers=1,
+                     cache=False)["long_range"]
 
 
 def test_one_worker_and_two_workers_give_identical_numbers(one_worker, tmp_path):
-    two = reproduce(["long_range"], quick=True, results_dir=tmp_path, progress=False, workers=2)["long_range"]
+    two = reproduce(["long_range"], quick=True, results_dir=tmp_path, progress=False, workers=2,
+                    cache=False)["long_range"]
     assert two["provenance"]["execution"]["workers"] == 2
     assert one_worker["provenance"]["execution"]["workers"] == 1
+    assert two["provenance"]["execution"]["jobs_cached"] == one_worker["provenance"]["execution"]["jobs_cached"] == 0
     assert numbers(two) == numbers(one_worker)                      # exact, not approximate
 
 
 def test_a_separate_scheduler_with_two_workers_gives_identical_numbers(one_worker, dask_cluster, tmp_path):
     remote = reproduce(["long_range"], quick=True, results_dir=tmp_path, progress=False,
-                       scheduler=dask_cluster)["long_range"]
+                       scheduler=dask_cluster, cache=False)["long_range"]
     execution = remote["provenance"]["execution"]
     assert execution["scheduler"] == "remote" and execution["workers"] == 2 and execution["threads_per_worker"] == 1
     assert numbers(remote) == numbers(one_worker)
@@ -95,10 +100,10 @@ def test_a_hostile_home_folder_changes_no_number_and_is_not_written_to(one_worke
     results = tmp_path / "results"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KERAS", "IPYTHON", "MPL", "JUPYTER", "XDG"))}
     proc = subprocess.run([sys.executable, "-m", "grubook", "reproduce", "long_range", "--quick", "--workers", "1",
-                           "--results-dir", str(results)], env=env | {"HOME": str(home)},
+                           "--results-dir", str(results), "--no-cache"], env=env | {"HOME": str(home)},
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    from grubook.results import load
+    from grubook.results.files import load
 
     hostile = load("long_range", results)
     assert not (tmp_path / "startup-ran").exists(), "an IPython startup file ran inside the experiment kernel"
@@ -109,7 +114,7 @@ def test_a_hostile_home_folder_changes_no_number_and_is_not_written_to(one_worke
 
 
 def test_different_seeds_give_different_training():
-    from grubook import runs
+    from grubook.training import runs
 
     args = dict(param_budget=300, steps=20, batch_size=16, learning_rate=0.01, clipnorm=1.0,
                 eval_every=10, threshold=0.01, test_size=50)
@@ -120,7 +125,7 @@ def test_different_seeds_give_different_training():
 
 
 def test_reusing_a_compiled_model_starts_from_the_same_point_as_a_new_one():
-    from grubook import runs
+    from grubook.training import runs
 
     args = dict(param_budget=500, steps=60, batch_size=32, learning_rate=0.01, clipnorm=1.0,
                 eval_every=20, threshold=0.01, test_size=100)

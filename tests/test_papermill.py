@@ -9,16 +9,26 @@ import time
 
 import pytest
 
-from grubook.results import EXPERIMENTS_DIR, PAPERMILL_RESULTS_DIR, RESULTS_DIR, read
+from grubook.results.files import EXPERIMENTS_DIR, PAPERMILL_RESULTS_DIR, RESULTS_DIR, read
 
 pytestmark = pytest.mark.slow
 
 QUICK = ["-y", "seeds: [0]", "-p", "epochs", "2", "-p", "permutations", "1"]       # -y: a list, not a string
 
 
-def papermill(notebook, output, cwd, *params):
+def papermill(notebook, output, cwd, *params, env=None):
     return subprocess.run([sys.executable, "-m", "papermill", str(notebook), str(output), "-k", "grubook",
-                           "--cwd", str(cwd), *params], capture_output=True, text=True, timeout=600)
+                           "--cwd", str(cwd), *params], capture_output=True, text=True, timeout=600,
+                          env=os.environ | (env or {}))
+
+
+def notebook_copy(tmp_path, name):
+    """An experiment's notebook (a MyST .md file) as the .ipynb papermill reads."""
+    import jupytext
+
+    source = tmp_path / f"{name}.ipynb"
+    jupytext.write(jupytext.read(EXPERIMENTS_DIR / f"{name}.md"), source, fmt="ipynb")
+    return source
 
 
 def committed_state():
@@ -26,15 +36,14 @@ def committed_state():
 
 
 def test_plain_papermill_writes_under_build_with_a_local_cluster(tmp_path):
-    import jupytext
-
-    source = tmp_path / "seed_example.ipynb"
-    jupytext.write(jupytext.read(EXPERIMENTS_DIR / "seed_example.md"), source, fmt="ipynb")
+    source = notebook_copy(tmp_path, "seed_example")
     before = committed_state()
     target = PAPERMILL_RESULTS_DIR / "seed_example.json"
     target.unlink(missing_ok=True)
     # No results_dir: the notebook's default (None) means _build/results-papermill, wherever it runs.
-    proc = papermill(source, tmp_path / "executed.ipynb", EXPERIMENTS_DIR, *QUICK)
+    # A fresh job cache (the kernel's $GRUBOOK_CACHE), so that every job runs on the local cluster.
+    proc = papermill(source, tmp_path / "executed.ipynb", EXPERIMENTS_DIR, *QUICK,
+                     env={"GRUBOOK_CACHE": str(tmp_path / "cache")})
     assert proc.returncode == 0, proc.stderr[-3000:]
     res = read(target)
     assert res["execution"]["scheduler"] == "local" and res["execution"]["threads_per_worker"] == 1
@@ -43,12 +52,13 @@ def test_plain_papermill_writes_under_build_with_a_local_cluster(tmp_path):
     assert committed_state() == before
 
 
-def test_re_running_a_committed_executed_notebook_cannot_overwrite_the_committed_results(tmp_path):
+def test_a_notebook_run_with_the_runners_results_dir_cannot_overwrite_the_committed_results(tmp_path):
     before = committed_state()
-    # The committed notebook was run with results_dir "." (its staging folder); run it again with
-    # that value from inside the committed results folder, where "." is that folder.
-    proc = papermill(RESULTS_DIR / "seed_example.ipynb", tmp_path / "executed.ipynb", RESULTS_DIR, *QUICK,
-                     "-p", "results_dir", ".")
+    # The runner runs a notebook with results_dir "." (its staging folder), and executed notebooks
+    # (kept in the run's log folder) carry that value; run a notebook with it from inside the
+    # committed results folder, where "." is that folder.
+    proc = papermill(notebook_copy(tmp_path, "seed_example"), tmp_path / "executed.ipynb", RESULTS_DIR, *QUICK,
+                     "-p", "results_dir", ".", env={"GRUBOOK_CACHE": "off"})
     assert proc.returncode != 0
     assert "notebooks do not write the committed results" in proc.stderr + proc.stdout
     assert committed_state() == before
@@ -57,11 +67,11 @@ def test_re_running_a_committed_executed_notebook_cannot_overwrite_the_committed
 def test_a_runner_killed_with_9_leaves_nothing_in_the_results_folder(tmp_path):
     """kill -9 cannot be caught: the run's files live under _build/runs/, never in the results folder,
     and the next run removes the folder of a dead runner."""
-    from grubook.runner import RUNS_DIR, reproduce
+    from grubook.execution.notebooks import RUNS_DIR, reproduce
 
     results_dir = tmp_path / "results"
     proc = subprocess.Popen([sys.executable, "-m", "grubook", "reproduce", "long_range", "--quick", "--workers", "1",
-                             "--results-dir", str(results_dir)], start_new_session=True,
+                             "--results-dir", str(results_dir), "--no-cache"], start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while time.time() < deadline and not any(RUNS_DIR.glob(f"run-{proc.pid}-*/staging-long_range/*.ipynb")):
@@ -71,5 +81,5 @@ def test_a_runner_killed_with_9_leaves_nothing_in_the_results_folder(tmp_path):
     proc.wait()
     assert list(results_dir.iterdir()) == []
     assert any(RUNS_DIR.glob(f"run-{proc.pid}-*"))
-    reproduce(["seed_example"], quick=True, results_dir=tmp_path / "next", progress=False, workers=1)
+    reproduce(["seed_example"], quick=True, results_dir=tmp_path / "next", progress=False, workers=1, cache=False)
     assert not any(RUNS_DIR.glob(f"run-{proc.pid}-*")), "the dead run's folder was not removed"

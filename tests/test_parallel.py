@@ -1,4 +1,4 @@
-"""The Dask fan-out: order, exclusivity, failures that name their unit, loopback only, one thread."""
+"""The Dask fan-out: order, exclusivity, failures that name their job, loopback only, one thread."""
 
 import subprocess
 import sys
@@ -7,8 +7,8 @@ import time
 import cloudpickle
 import pytest
 
-from grubook import parallel
-from grubook.parallel import Unit, UnitFailed
+from grubook.jobs.cluster import local_cluster
+from grubook.jobs.run import Job, JobFailed, preferred_workers, run_jobs
 
 pytestmark = pytest.mark.slow
 
@@ -28,72 +28,72 @@ def boom(message):
 
 @pytest.fixture(scope="module")
 def cluster():
-    with parallel.local_cluster(2) as address:
+    with local_cluster(2) as address:
         yield address
 
 
 def test_outputs_come_back_by_key_in_the_order_given(cluster):
-    units = [Unit(f"u{i}", interval, {"label": i, "seconds": 0.05 * (5 - i)}) for i in range(5)]
-    done, execution = parallel.run_units("demo", units, scheduler=cluster)
+    jobs = [Job(f"u{i}", interval, {"label": i, "seconds": 0.05 * (5 - i)}) for i in range(5)]
+    done, execution = run_jobs("demo", jobs, scheduler=cluster)
     assert list(done) == [f"u{i}" for i in range(5)]
     assert [done[f"u{i}"]["label"] for i in range(5)] == list(range(5))
     assert execution["workers"] == 2 and execution["threads_per_worker"] == 1
-    assert set(execution["units"]) == set(done) and all(u["host"] for u in execution["units"].values())
+    assert set(execution["jobs"]) == set(done) and all(u["host"] for u in execution["jobs"].values())
     assert execution["keras"] == {"backend": "tensorflow", "floatx": "float32"}
 
 
-def test_exclusive_units_run_alone(cluster):
-    shared = [Unit(f"s{i}", interval, {"label": f"s{i}", "seconds": 0.3}) for i in range(4)]
-    alone = [Unit(f"x{i}", interval, {"label": f"x{i}", "seconds": 0.3}, exclusive=True) for i in range(3)]
-    done, _ = parallel.run_units("demo", alone[:1] + shared + alone[1:], scheduler=cluster)
-    for x in (done[u.key] for u in alone):
-        others = [done[u.key] for u in shared + alone if done[u.key] is not x]
+def test_exclusive_jobs_run_alone(cluster):
+    shared = [Job(f"s{i}", interval, {"label": f"s{i}", "seconds": 0.3}) for i in range(4)]
+    alone = [Job(f"x{i}", interval, {"label": f"x{i}", "seconds": 0.3}, exclusive=True) for i in range(3)]
+    done, _ = run_jobs("demo", alone[:1] + shared + alone[1:], scheduler=cluster)
+    for x in (done[u.name] for u in alone):
+        others = [done[u.name] for u in shared + alone if done[u.name] is not x]
         assert all(o["end"] <= x["start"] or o["start"] >= x["end"] for o in others), x["label"]
     # The shared ones did run side by side on the two workers.
-    s = [done[u.key] for u in shared]
+    s = [done[u.name] for u in shared]
     assert any(a["start"] < b["end"] and b["start"] < a["end"] for a in s for b in s if a is not b)
 
 
-def test_units_that_share_an_affinity_run_on_one_worker(cluster):
-    units = [Unit(f"{group}/seed{seed}", interval, {"label": group, "seconds": 0.1}, affinity=group)
+def test_jobs_that_share_an_affinity_run_on_one_worker(cluster):
+    jobs = [Job(f"{group}/seed{seed}", interval, {"label": group, "seconds": 0.1}, affinity=group)
              for seed in range(3) for group in ("GRU/T50", "LSTM/T50", "GRU/T400")]
-    _, execution = parallel.run_units("demo", units, scheduler=cluster)
+    _, execution = run_jobs("demo", jobs, scheduler=cluster)
     for group in ("GRU/T50", "LSTM/T50", "GRU/T400"):
-        assert len({execution["units"][f"{group}/seed{s}"]["worker"] for s in range(3)}) == 1, group
-    assert len({u["worker"] for u in execution["units"].values()}) == 2
+        assert len({execution["jobs"][f"{group}/seed{s}"]["worker"] for s in range(3)}) == 1, group
+    assert len({u["worker"] for u in execution["jobs"].values()}) == 2
 
 
 def test_affinity_groups_are_balanced_by_cost():
-    units = [Unit(f"{g}/{i}", interval, affinity=g, cost=c) for g, c, n in (("a", 5, 1), ("b", 2, 2), ("c", 3, 1),
+    jobs = [Job(f"{g}/{i}", interval, affinity=g, cost=c) for g, c, n in (("a", 5, 1), ("b", 2, 2), ("c", 3, 1),
                                                                            ("d", 3, 1)) for i in range(n)]
-    units.append(Unit("free", interval))
-    chosen = parallel.preferred_workers(units, ["w1", "w2"])
+    jobs.append(Job("free", interval))
+    chosen = preferred_workers(jobs, ["w1", "w2"])
     assert "free" not in chosen and chosen["b/0"] == chosen["b/1"]
-    load = {w: sum(u.cost for u in units if chosen.get(u.key) == w) for w in ("w1", "w2")}
+    load = {w: sum(u.cost for u in jobs if chosen.get(u.name) == w) for w in ("w1", "w2")}
     assert sorted(load.values()) == [7, 8]                     # 15 in all: as even as whole groups allow
 
 
-def test_units_without_affinity_go_to_whichever_worker_is_free_longest_first(cluster):
-    # One long unit and eight short ones: handed out as workers free up, the long one runs alone
+def test_jobs_without_affinity_go_to_whichever_worker_is_free_longest_first(cluster):
+    # One long job and eight short ones: handed out as workers free up, the long one runs alone
     # on one worker while the other takes all the short ones (spread by count, each worker would
     # get some short ones and one would finish ~0.4 s late).
-    units = [Unit(f"short{i}", interval, {"label": i, "seconds": 0.1}, cost=0.1) for i in range(8)]
-    units.append(Unit("long", interval, {"label": "long", "seconds": 0.9}, cost=0.9))
-    done, execution = parallel.run_units("demo", units, scheduler=cluster)
-    long_worker = execution["units"]["long"]["worker"]
-    assert all(execution["units"][f"short{i}"]["worker"] != long_worker for i in range(8))
+    jobs = [Job(f"short{i}", interval, {"label": i, "seconds": 0.1}, cost=0.1) for i in range(8)]
+    jobs.append(Job("long", interval, {"label": "long", "seconds": 0.9}, cost=0.9))
+    done, execution = run_jobs("demo", jobs, scheduler=cluster)
+    long_worker = execution["jobs"]["long"]["worker"]
+    assert all(execution["jobs"][f"short{i}"]["worker"] != long_worker for i in range(8))
     assert done["long"]["start"] <= min(done[f"short{i}"]["start"] for i in range(8)) + 0.05
 
 
-def test_a_unit_that_raises_names_the_experiment_and_the_unit(cluster):
-    units = [Unit("fine", interval, {"label": 0, "seconds": 0.0}), Unit("GRU/T400/seed2", boom, {"message": "diverged"})]
-    with pytest.raises(UnitFailed, match=r"long_range: unit 'GRU/T400/seed2' failed: ValueError: diverged"):
-        parallel.run_units("long_range", units, scheduler=cluster)
+def test_a_job_that_raises_names_the_experiment_and_the_job(cluster):
+    jobs = [Job("fine", interval, {"label": 0, "seconds": 0.0}), Job("GRU/T400/seed2", boom, {"message": "diverged"})]
+    with pytest.raises(JobFailed, match=r"long_range: job 'GRU/T400/seed2' failed: ValueError: diverged"):
+        run_jobs("long_range", jobs, scheduler=cluster)
 
 
-def test_duplicate_unit_keys_are_refused_before_any_work():
+def test_duplicate_job_names_are_refused_before_any_work():
     with pytest.raises(ValueError, match="unique"):
-        parallel.run_units("demo", [Unit("a", interval, {}), Unit("a", interval, {})], scheduler="tcp://0.0.0.0:1")
+        run_jobs("demo", [Job("a", interval, {}), Job("a", interval, {})], scheduler="tcp://0.0.0.0:1")
 
 
 def test_the_local_cluster_listens_on_loopback_only_and_leaves_no_process():
@@ -101,7 +101,7 @@ def test_the_local_cluster_listens_on_loopback_only_and_leaves_no_process():
 
     me = psutil.Process()
     before = {p.pid for p in me.children(recursive=True)}
-    with parallel.local_cluster(2) as address:
+    with local_cluster(2) as address:
         assert address.startswith("tcp://127.0.0.1:")
         workers = [p for p in me.children(recursive=True) if p.pid not in before]
         assert len(workers) >= 2
@@ -114,15 +114,15 @@ def test_the_local_cluster_listens_on_loopback_only_and_leaves_no_process():
 
 
 def test_serial_mode_runs_in_this_process():
-    done, execution = parallel.run_units("demo", [Unit("a", interval, {"label": 1, "seconds": 0})], scheduler="serial")
+    done, execution = run_jobs("demo", [Job("a", interval, {"label": 1, "seconds": 0})], scheduler="serial")
     assert done["a"]["label"] == 1 and execution["scheduler"] == "serial"
 
 
 @pytest.mark.parametrize("code,message", [
-    ("from grubook.parallel import pin_threads\npin_threads()",
+    ("from grubook.jobs.cluster import pin_threads\npin_threads()",
      "started without OMP_NUM_THREADS=1, OPENBLAS_NUM_THREADS=1, MKL_NUM_THREADS=1, TF_NUM_INTRAOP_THREADS=1, "
      "TF_NUM_INTEROP_THREADS=1; start workers with `python -m grubook worker SCHEDULER_ADDRESS`"),
-    ("import os\nfrom grubook.parallel import SINGLE_THREAD_ENV, pin_threads\nos.environ.update(SINGLE_THREAD_ENV)\n"
+    ("import os\nfrom grubook.jobs.cluster import SINGLE_THREAD_ENV, pin_threads\nos.environ.update(SINGLE_THREAD_ENV)\n"
      "import tensorflow as tf\ntf.config.threading.set_intra_op_parallelism_threads(2)\ntf.constant(1.0) + 1.0\n"
      "pin_threads()", "already runs with (intra, inter)"),
 ], ids=["started-without-the-variables", "tensorflow-already-threaded"])

@@ -5,19 +5,22 @@ import sys
 
 import pytest
 
-from grubook import params
-from grubook.runner import notebook_defaults, plan, reproduce
-from grubook.results import EXPERIMENTS_DIR
+from grubook import experiments
+from grubook.experiments import spec
+from grubook.execution.notebooks import notebook_defaults, plan, reproduce
+from grubook.results.files import EXPERIMENTS_DIR
 
 
 def defaults(name):
     return notebook_defaults(EXPERIMENTS_DIR / f"{name}.md")
 
 
-@pytest.mark.parametrize("name", list(params.EXPERIMENTS))
+@pytest.mark.parametrize("name", list(experiments.NAMES))
 def test_every_notebook_default_and_quick_setting_is_valid(name):
-    params.validate(name, defaults(name))
-    params.validate(name, defaults(name) | params.EXPERIMENTS[name]["quick"])
+    spec.validate(name, defaults(name))
+    spec.validate(name, spec.defaults(name, quick=True))
+    # The notebook's parameters cell repeats the module's defaults (for papermill): the two agree.
+    assert defaults(name) == spec.defaults(name)
 
 
 @pytest.mark.parametrize("name,key,value,expected", [
@@ -38,41 +41,41 @@ def test_every_notebook_default_and_quick_setting_is_valid(name):
     ("long_range", "analysis_length", 77, r"'analysis_length' must be one of lengths \[50, 100, 200, 400\], got 77"),
 ])
 def test_bad_values_are_named(name, key, value, expected):
-    with pytest.raises(params.ParameterError, match=expected):
+    with pytest.raises(spec.ParameterError, match=expected):
         plan([name], overrides={key: value})
 
 
 def test_unknown_experiment_lists_the_known_ones():
-    with pytest.raises(params.UnknownExperimentError, match=r"unknown experiment 'lstm_race'; known experiments: seed_example, long_range"):
+    with pytest.raises(spec.UnknownExperimentError, match=r"unknown experiment 'lstm_race'; known experiments: seed_example, long_range"):
         plan(["lstm_race"])
 
 
 def test_unknown_parameter_is_named():
-    with pytest.raises(params.ParameterError, match=r"unknown parameter 'epoch'"):
+    with pytest.raises(spec.ParameterError, match=r"unknown parameter 'epoch'"):
         plan(["seed_example"], overrides={"epoch": 3})
 
 
-def test_validation_happens_before_any_experiment_runs(tmp_path):
-    # The second experiment's notebook has a bad default: the first must not run at all.
-    experiments = tmp_path / "experiments"
-    experiments.mkdir()
-    (experiments / "seed_example.md").write_text((EXPERIMENTS_DIR / "seed_example.md").read_text())
-    source = (EXPERIMENTS_DIR / "long_range.md").read_text()
-    assert "lengths = [50, 100, 200, 400]" in source
-    (experiments / "long_range.md").write_text(source.replace("lengths = [50, 100, 200, 400]", "lengths = [1]"))
+def test_validation_happens_before_any_experiment_runs(tmp_path, monkeypatch):
+    # The second experiment has a bad default (declared in its module, which the notebook's
+    # parameters cell only repeats): the first must not run at all.
+    import dataclasses
+
+    long_range = experiments.get("long_range")
+    lengths = long_range.PARAMETERS["lengths"]
+    assert lengths.default == [50, 100, 200, 400]
+    monkeypatch.setitem(long_range.PARAMETERS, "lengths", dataclasses.replace(lengths, default=[1]))
     results_dir = tmp_path / "results"
-    with pytest.raises(params.ParameterError, match=r"long_range: parameter 'lengths'.*got \[1\]"):
-        reproduce(["seed_example", "long_range"], results_dir=results_dir, experiments_dir=experiments,
-                  progress=False)
+    with pytest.raises(spec.ParameterError, match=r"long_range: parameter 'lengths'.*got \[1\]"):
+        reproduce(["seed_example", "long_range"], results_dir=results_dir, progress=False)
     assert not results_dir.exists() or list(results_dir.iterdir()) == []
 
 
 def test_collect_reads_a_notebook_namespace():
     namespace = defaults("overfitting") | {"unrelated": 1}
-    assert params.collect("overfitting", namespace) == defaults("overfitting")
+    assert spec.collect("overfitting", namespace) == defaults("overfitting")
     del namespace["units"]
-    with pytest.raises(params.ParameterError, match="'units' is missing"):
-        params.collect("overfitting", namespace)
+    with pytest.raises(spec.ParameterError, match="'units' is missing"):
+        spec.collect("overfitting", namespace)
 
 
 @pytest.mark.parametrize("argv,message", [

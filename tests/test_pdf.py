@@ -73,9 +73,11 @@ def test_every_chapter_and_experiment_page_is_in_the_pdf(built_book, pdf_text):
 
 
 def test_the_pdf_has_the_claims_audit_and_no_html_only_output(built_pdf, pdf_text):
-    from grubook import book, claims, params
+    from grubook.presentation import glue
+    from grubook.verdicts import claims
+    from grubook.experiments import spec
 
-    rows = claims.audit({name: book.load_results(name) for name in params.EXPERIMENTS})
+    rows = claims.audit({name: glue.load_results(name) for name in spec.EXPERIMENTS})
     text = plain(pdftotext(built_pdf, "-layout"))        # a table's rows kept on their lines
     audit = text[text.index(plain("claim (paraphrased) verdict experiment")):]
     for i, row in enumerate(rows, 1):

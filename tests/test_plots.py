@@ -5,17 +5,21 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.colors
+import matplotlib.container
+import matplotlib.patches
 import matplotlib.pyplot as plt
 import matplotlib.text
 import pytest
 
-from grubook import diagrams, plots
-from grubook.results import RESULTS_DIR, load
+from grubook.presentation import diagrams
+from grubook.presentation import plots
+from grubook.results.files import RESULTS_DIR, aggregate, load
+from grubook.results.view import Results
 
 
 def committed(name):
     try:
-        return load(name, RESULTS_DIR)
+        return Results(load(name, RESULTS_DIR))
     except FileNotFoundError as err:
         pytest.skip(str(err))
 
@@ -59,6 +63,20 @@ def test_figures_draw_from_committed_results(draw, name):
     assert_labelled(draw(committed(name) if name else None))
 
 
+def _non_colour_cue(handle, cell):
+    """Whether a legend entry's artist tells ``cell`` apart without its colour: a bar by the cell's
+    hatch, a line or points by the cell's line style or marker."""
+    # The artists behind the entry (a legend draws an error bar's entry as a LineCollection, which
+    # has no marker; the series itself has).
+    if isinstance(handle, matplotlib.container.ErrorbarContainer):
+        handle = handle.lines[0]
+    elif isinstance(handle, matplotlib.container.BarContainer):
+        handle = handle.patches[0]
+    if isinstance(handle, matplotlib.patches.Patch):
+        return (handle.get_hatch() or "") == plots.CELL_HATCHES[cell]
+    return handle.get_linestyle() == plots.CELL_LINESTYLES[cell] or handle.get_marker() == plots.CELL_MARKERS[cell]
+
+
 def _colour(artist):
     get = getattr(artist, "get_color", None) or getattr(artist, "get_facecolor", None)
     value = get()
@@ -70,7 +88,8 @@ def _colour(artist):
 @pytest.mark.parametrize("draw,name", ALL_FIGURES)
 def test_every_figure_follows_the_book_style(draw, name):
     """Legible at phone width (no wider than MAX_WIDTH_IN, no text under MIN_FONT_PT), and a cell's
-    colour means that cell: legend entries named after a cell wear its colour, others never do."""
+    colour means that cell: legend entries named after a cell wear its colour, others never do.
+    Colour is not the only cue: a cell's legend entry also has its line style or marker (or hatch)."""
     fig = draw(committed(name) if name else None)
     fig.canvas.draw()
     width, _ = fig.get_size_inches()
@@ -79,6 +98,7 @@ def test_every_figure_follows_the_book_style(draw, name):
              if t.get_visible() and t.get_text().strip() and t.get_fontsize() < plots.MIN_FONT_PT]
     assert not small, f"text below {plots.MIN_FONT_PT} pt: {small[:5]}"
     cell_colours = {c.lower(): cell for cell, c in plots.CELL_COLORS.items()}
+    drawn = {label: handle for ax in fig.axes for handle, label in zip(*ax.get_legend_handles_labels())}
     for legend in [ax.get_legend() for ax in fig.axes] + fig.legends:
         if legend is None:
             continue
@@ -86,6 +106,7 @@ def test_every_figure_follows_the_book_style(draw, name):
             label, colour = text.get_text(), _colour(handle)
             if label in plots.CELL_COLORS:
                 assert colour == plots.CELL_COLORS[label].lower(), (label, colour)
+                assert _non_colour_cue(drawn.get(label, handle), label), f"{label!r} is told apart by its colour alone"
             elif not any(cell in label for cell in plots.CELL_COLORS):
                 assert colour not in cell_colours, f"{label!r} drawn in the {cell_colours[colour]} colour"
     plt.close(fig)
@@ -97,14 +118,19 @@ def test_the_style_is_what_the_figures_are_drawn_with():
     assert not set(c.lower() for c in plots.OTHER_COLORS.values()) & set(c.lower() for c in plots.CELL_COLORS.values())
 
 
-def test_summary_table_formats_missing_values():
-    res = {"aggregates": {"GRU.T400.steps_to_threshold": {"mean": None, "std": None, "n": 0, "missing": 3},
-                          "GRU.T400.test_mse": {"mean": 0.01, "std": 0.002, "n": 3, "missing": 0},
-                          "GRU.T50.steps_to_threshold": {"mean": 100.0, "std": 0.0, "n": 2, "missing": 1}}}
-    table = plots.summary_table(res, ["steps_to_threshold", "test_mse"])
-    assert table.loc["GRU", "T400.steps_to_threshold"] == "not reached"
-    assert table.loc["GRU", "T50.steps_to_threshold"] == "100 ± 0 (2/3 seeds)"
-    assert table.loc["GRU", "T400.test_mse"] == "0.01 ± 0.002"
+def _results(per_seed_metrics: list[dict], schema: dict) -> Results:
+    per_seed = [{"seed": i, "metrics": m} for i, m in enumerate(per_seed_metrics)]
+    return Results({"experiment": "toy", "parameters": {}, "seeds": list(range(len(per_seed))), "schema": schema,
+                    "per_seed": per_seed, "aggregates": aggregate(per_seed), "metrics": {}})
+
+
+def test_interval_tables_show_intervals_single_values_and_gaps():
+    res = _results([{"a.x": 0.5, "b.x": 0.9}, {"a.x": 0.7}], {"x": "{model}.x", "y": "{model}.y"})
+    table = plots.interval_table(res, [("model A", {"model": "a"}), ("model B", {"model": "b"})],
+                                 [("accuracy", "x", ".2f"), ("loss", "y", ".2f")])
+    assert table.loc["model A", "accuracy"].startswith("0.60 [")       # mean [95 % interval] over seeds
+    assert table.loc["model B", "accuracy"] == "0.90"                   # one seed: its value alone
+    assert table.loc["model A", "loss"] == "–"                          # a metric no seed has
 
 
 def test_tables_have_human_labels_and_intervals():
@@ -112,9 +138,6 @@ def test_tables_have_human_labels_and_intervals():
     table = plots.adding_table(res)
     assert table.index.name == "sequence length T" and "solved" in table.iloc[0, 0]
     assert not any("." in str(c) for c in table.columns)                  # no raw metric keys
-    rows = plots.interval_table({"per_seed": [{"metrics": {"a.x": 0.5}}, {"metrics": {"a.x": 0.7}}]},
-                                [("model A", "a")], [("accuracy", "x", ".2f")])
-    assert rows.loc["model A", "accuracy"].startswith("0.60 [")
 
 
 def test_cell_diagrams_follow_their_equations():

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from grubook.checks import gradient_check, keras_equivalence, parameter_count_table, torch_equivalence
-from grubook.reference import (
+from grubook.gru.equivalence import gradient_check, keras_equivalence, parameter_count_table, torch_equivalence
+from grubook.gru.reference import (
     GRUWeights, count_params, gru_backward, gru_forward, gru_step, init_weights, sigmoid,
     weights_from_keras, weights_from_torch,
 )

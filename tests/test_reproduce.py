@@ -6,26 +6,30 @@ import json
 
 import pytest
 
-from grubook import claims, params
-from grubook.results import RESULTS_DIR, compare, format_comparison, load
-from grubook.runner import preflight, reproduce, status
+from grubook import experiments
+from grubook.execution.freshness import status
+from grubook.execution.notebooks import preflight, reproduce
+from grubook.experiments import spec
+from grubook.results.compare import compare, format_comparison
+from grubook.results.files import RESULTS_DIR, load
+from grubook.verdicts import claims
 
 FULL_REPRODUCTION_BUDGET_SECONDS = 900      # 15 minutes on the 2-core CI machine
 
 
 @pytest.fixture(scope="session")
 def committed():
-    return preflight(list(params.EXPERIMENTS))           # corrupt or empty files fail here, in a second
+    return preflight(list(experiments.NAMES))           # corrupt or empty files fail here, in a second
 
 
 @pytest.fixture(scope="session")
 def rerun(committed, tmp_path_factory):
     folder = tmp_path_factory.mktemp("reproduced")
-    return reproduce(list(params.EXPERIMENTS), results_dir=folder, progress=False)
+    return reproduce(list(experiments.NAMES), results_dir=folder, progress=False, cache=False)   # every job runs
 
 
 @pytest.mark.reproduce
-@pytest.mark.parametrize("name", list(params.EXPERIMENTS))
+@pytest.mark.parametrize("name", list(experiments.NAMES))
 def test_experiment_reproduces_committed_results(committed, rerun, name):
     rows = compare(committed[name], rerun[name])
     assert rows, f"{name} compares no metrics"
@@ -43,7 +47,7 @@ def _slack(comparison, results_by_experiment):
     """How far a comparison's estimate may move while every metric it is computed from stays
     within its tolerance (first order): the sum of the tolerances of a difference, or of the
     relative tolerances of a ratio times the ratio."""
-    from grubook.results import metric
+    from grubook.results.compare import metric
 
     total = 0.0
     for experiment, name in comparison["sources"]:
@@ -57,7 +61,7 @@ def _slack(comparison, results_by_experiment):
 def test_no_tolerance_is_wider_than_the_distance_to_a_verdict_threshold():
     """CI accepts a re-run whose metrics stay within their tolerances; such a re-run must not be
     able to carry a decided comparison across its threshold (a flip CI would wave through)."""
-    committed = {name: load(name, RESULTS_DIR) for name in params.EXPERIMENTS}
+    committed = {name: load(name, RESULTS_DIR) for name in experiments.NAMES}
     too_wide = []
     for row in claims.audit(committed):
         for c in row["comparisons"]:
@@ -73,24 +77,26 @@ def test_no_tolerance_is_wider_than_the_distance_to_a_verdict_threshold():
 
 
 def test_committed_results_fit_the_time_budget():
-    walls = {name: load(name, RESULTS_DIR)["provenance"]["wall_seconds"] for name in params.EXPERIMENTS}
+    walls = {name: load(name, RESULTS_DIR)["provenance"]["wall_seconds"] for name in experiments.NAMES}
     assert sum(walls.values()) <= FULL_REPRODUCTION_BUDGET_SECONDS, walls
 
 
 def test_committed_results_are_fresh_sealed_and_made_with_the_notebook_defaults():
     rows = status()
     assert all(r["status"] == "fresh" for r in rows), [(r["experiment"], r["status"], r["detail"]) for r in rows]
-    from grubook.results import EXPERIMENTS_DIR
-    from grubook.runner import notebook_defaults
+    from grubook.results.files import EXPERIMENTS_DIR
+    from grubook.execution.notebooks import notebook_defaults
 
-    for name in params.EXPERIMENTS:
+    for name in experiments.NAMES:
         committed = load(name, RESULTS_DIR)
-        defaults = params.scientific(notebook_defaults(EXPERIMENTS_DIR / f"{name}.md"))
+        defaults = spec.scientific(notebook_defaults(EXPERIMENTS_DIR / f"{name}.md"))
         assert committed["parameters"] == json.loads(json.dumps(defaults)), name
         assert committed["provenance"]["execution"]["threads_per_worker"] == 1, name
-        assert (RESULTS_DIR / f"{name}.ipynb").is_file(), f"executed notebook of {name} is not committed"
+        # Only the sealed JSON is published; a run's executed notebook is a log (in _build/logs).
+        assert not (RESULTS_DIR / f"{name}.ipynb").exists(), \
+            f"an executed notebook of {name} is committed; only {name}.json is published"
 
 
 def test_committed_benchmark_is_sealed():
     bench = load("benchmark", RESULTS_DIR)
-    assert bench["metrics"]["speedup"] > 0 and set(bench["data"]["serial"]) == set(params.EXPERIMENTS)
+    assert bench["metrics"]["speedup"] > 0 and set(bench["data"]["serial"]) == set(experiments.NAMES)

@@ -1,6 +1,9 @@
-"""The papermill runner on Dask: real notebooks, real kernels, real workers. A unit that raises, a
+"""The papermill runner on Dask: real notebooks, real kernels, real workers. A job that raises, a
 worker killed with -9, Ctrl-C and SIGTERM all give an error that names the experiment (and the
-unit), keep the old results, and leave no process and no staging folder behind."""
+job), keep the old results, and leave no process and no staging folder behind.
+
+The runs here never use the job cache (``cache=False``, ``--no-cache``): every job runs, on the
+cluster the runner starts."""
 
 import json
 import os
@@ -12,8 +15,8 @@ import time
 import psutil
 import pytest
 
-from grubook.results import EXPERIMENTS_DIR, load
-from grubook.runner import RUNS_DIR, ExperimentFailed, reproduce
+from grubook.execution.notebooks import LOGS_DIR, RUNS_DIR, ExperimentFailed, reproduce
+from grubook.results.files import EXPERIMENTS_DIR, load
 
 pytestmark = pytest.mark.slow
 
@@ -33,33 +36,33 @@ def failing_copy_of(name, tmp_path, body):
     return folder
 
 
-def napping_unit(marker):
-    """Notebook code: one unit on the cluster that writes its worker's pid to ``marker``, then sleeps."""
-    return ("import os, time\nfrom grubook import parallel\n"
+def napping_job(marker):
+    """Notebook code: one job on the cluster that writes its worker's pid to ``marker``, then sleeps."""
+    return ("import os, time\nfrom grubook.jobs.run import Job, run_jobs\n"
             "def nap(marker):\n"
             "    open(marker, 'w').write(str(os.getpid()))\n"
             "    time.sleep(300)\n"
-            f"parallel.run_units('seed_example', [parallel.Unit('nap/seed0', nap, {{'marker': {str(marker)!r}}})])")
+            f"run_jobs('seed_example', [Job('nap/seed0', nap, {{'marker': {str(marker)!r}}})])")
 
 
 def previous_results(tmp_path):
+    """A results folder as a run publishes it: only the results JSON (executed notebooks are logs of
+    a run and go to its log folder, never into the results folder)."""
     results_dir = tmp_path / "results"
     results_dir.mkdir()
     (results_dir / "seed_example.json").write_text(json.dumps(SENTINEL))
-    (results_dir / "seed_example.ipynb").write_text("previous notebook")
     return results_dir
 
 
 def assert_untouched(results_dir):
     assert json.loads((results_dir / "seed_example.json").read_text()) == SENTINEL
-    assert (results_dir / "seed_example.ipynb").read_text() == "previous notebook"
-    assert sorted(p.name for p in results_dir.iterdir()) == ["seed_example.ipynb", "seed_example.json"]
+    assert sorted(p.name for p in results_dir.iterdir()) == ["seed_example.json"]
 
 
 def start_runner(results_dir, experiments):
     return subprocess.Popen(
         [sys.executable, "-m", "grubook", "reproduce", "seed_example", "--quick", "--workers", "2",
-         "--results-dir", str(results_dir), "--experiments-dir", str(experiments)],
+         "--results-dir", str(results_dir), "--experiments-dir", str(experiments), "--no-cache"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
         # A terminal delivers Ctrl-C; a shell that started this suite as a background job without
         # job control made SIGINT ignored for every descendant (an ignored signal survives exec).
@@ -71,7 +74,7 @@ def wait_for(marker, proc, seconds=120):
     while time.time() < deadline and not marker.is_file():
         assert proc.poll() is None, proc.communicate()
         time.sleep(0.2)
-    assert marker.is_file(), "the unit never started"
+    assert marker.is_file(), "the job never started"
     time.sleep(0.5)
     return int(marker.read_text())
 
@@ -95,33 +98,34 @@ def assert_no_run_folder_of(pid):
 
 @pytest.mark.parametrize("body,message", [
     # Writes a partial results file, then fails: nothing of it may be published.
-    ("from grubook import results\n"
-     "results.save('seed_example', parameters={}, seeds=[0], per_seed=[], tolerances={}, results_dir=results_dir)\n"
+    ("from pathlib import Path\nfrom grubook.results import files\n"
+     "files.write_json_atomic(Path(results_dir) / 'seed_example.json', files.make_payload('seed_example', "
+     "parameters={}, seeds=[0], schema={}, per_seed=[], tolerances={}))\n"
      "raise RuntimeError('simulated divergence at epoch 3')",
      r"'seed_example' failed: RuntimeError: simulated divergence at epoch 3"),
     # Finishes without writing any results.
     ("x = 1", "without writing seed_example.json"),
-    # A unit raises on a worker: the error names the experiment and the unit.
-    ("from grubook import parallel\n"
+    # A job raises on a worker: the error names the experiment and the job.
+    ("from grubook.jobs.run import Job, run_jobs\n"
      "def diverge(seed):\n    raise FloatingPointError(f'loss is NaN at step 120 (seed {seed})')\n"
-     "parallel.run_units('seed_example', [parallel.Unit('GRU/seed2', diverge, {'seed': 2})])",
-     r"'seed_example' failed: UnitFailed: seed_example: unit 'GRU/seed2' failed: FloatingPointError: "
+     "run_jobs('seed_example', [Job('GRU/seed2', diverge, {'seed': 2})])",
+     r"'seed_example' failed: JobFailed: seed_example: job 'GRU/seed2' failed: FloatingPointError: "
      r"loss is NaN at step 120 \(seed 2\)"),
-], ids=["fails-after-partial-write", "writes-nothing", "unit-raises"])
+], ids=["fails-after-partial-write", "writes-nothing", "job-raises"])
 def test_a_failed_run_names_the_experiment_and_cause_and_keeps_old_results(tmp_path, body, message):
     experiments = failing_copy_of("seed_example", tmp_path, body)
     results_dir = previous_results(tmp_path)
     with pytest.raises(ExperimentFailed, match=message):
         reproduce(["seed_example"], quick=True, results_dir=results_dir, experiments_dir=experiments,
-                  progress=False, workers=1)
+                  progress=False, workers=1, cache=False)
     assert_untouched(results_dir)
     assert_no_run_folder_of(os.getpid())
 
 
 @pytest.mark.parametrize("how", ["ctrl-c", "sigterm", "kill-9-worker"])
 def test_an_interrupted_run_names_the_cause_keeps_old_results_and_leaves_nothing(tmp_path, how):
-    marker = tmp_path / "unit-started"
-    experiments = failing_copy_of("seed_example", tmp_path, napping_unit(marker))
+    marker = tmp_path / "job-started"
+    experiments = failing_copy_of("seed_example", tmp_path, napping_job(marker))
     results_dir = previous_results(tmp_path)
     proc = start_runner(results_dir, experiments)
     worker = wait_for(marker, proc)
@@ -135,7 +139,7 @@ def test_an_interrupted_run_names_the_cause_keeps_old_results_and_leaves_nothing
         os.kill(worker, signal.SIGKILL)
     _, err = proc.communicate(timeout=120)
     expected = {"ctrl-c": (130, "interrupted"), "sigterm": (143, "terminated (SIGTERM)"),
-                "kill-9-worker": (1, "unit 'nap/seed0' failed: its worker process died")}[how]
+                "kill-9-worker": (1, "job 'nap/seed0' failed: its worker process died")}[how]
     assert proc.returncode == expected[0], err
     assert expected[1] in err and "seed_example" in err and "left untouched" in err, err
     assert "Traceback" not in err, err
@@ -152,7 +156,7 @@ def test_the_abandoned_cell_task_of_an_interrupted_run_goes_to_the_log_and_other
     script.write_text(
         "import asyncio, gc\n"
         "from nbclient.exceptions import DeadKernelError\n"
-        "from grubook import runner\n"
+        "from grubook.execution import notebooks as runner\n"
         "runner._report_orphaned_cell_tasks_to_log()\n"
         "async def cell():\n    raise DeadKernelError('Kernel died')\n"
         "async def bug():\n    raise ValueError('a real bug')\n"
@@ -169,20 +173,26 @@ def test_the_abandoned_cell_task_of_an_interrupted_run_goes_to_the_log_and_other
 def test_quick_run_writes_sealed_results_with_provenance_and_clears_leftovers(tmp_path):
     (tmp_path / ".staging-seed_example-old").mkdir()                  # left by a killed older runner
     (tmp_path / ".seed_example.json.x1y2.tmp").write_text("{")         # an atomic write cut short
-    out = reproduce(["seed_example"], quick=True, results_dir=tmp_path, progress=False, workers=2)
+    out = reproduce(["seed_example"], quick=True, results_dir=tmp_path, progress=False, workers=2, cache=False)
     res = load("seed_example", tmp_path)                                # verified: seal and aggregates
     assert res == out["seed_example"]
     prov = res["provenance"]
-    assert set(prov) >= {"packages", "cpu", "platform", "wall_seconds", "git_commit", "inputs_sha256",
+    assert set(prov) >= {"packages", "cpu", "platform", "wall_seconds", "git_commit", "fingerprint",
                          "keras", "execution"}
-    assert prov["packages"]["tensorflow"] and prov["packages"]["dask"] and len(prov["inputs_sha256"]) == 64
+    assert prov["packages"]["tensorflow"] and prov["packages"]["dask"] and len(prov["fingerprint"]["experiment"]) == 64
     assert prov["keras"] == {"backend": "tensorflow", "floatx": "float32"}
     execution = prov["execution"]
     assert execution["scheduler"] == "local" and execution["workers"] == 2 and execution["threads_per_worker"] == 1
-    assert set(execution["units"]) == {"SimpleRNN/seed0", "LSTM/seed0", "GRU/seed0", "GRU_shuffled0/seed0",
-                                       "baselines/seed0"}
-    assert all(u["host"] for u in execution["units"].values())
+    jobs = {"SimpleRNN/seed0", "LSTM/seed0", "GRU/seed0", "GRU_shuffled0/seed0", "baselines/seed0"}
+    assert set(execution["jobs"]) == jobs and set(prov["fingerprint"]["jobs"]) == jobs
+    assert all(u["host"] for u in execution["jobs"].values())
+    assert execution["jobs_run"] == 5 and execution["jobs_cached"] == 0
     assert res["parameters"]["epochs"] == 3 and res["seeds"] == [0]
     assert "results_dir" not in res["parameters"] and "scheduler" not in res["parameters"]
-    assert (tmp_path / "seed_example.ipynb").is_file()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["seed_example.ipynb", "seed_example.json"]
+    # Only the JSON is published; the executed notebook is a log of the run, in the run's log folder.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["seed_example.json"]
+    logs = sorted(LOGS_DIR.glob(f"run-*-{os.getpid()}-*/seed_example.ipynb"), key=lambda p: p.stat().st_mtime)
+    assert logs, f"no executed notebook in {LOGS_DIR}/run-*-{os.getpid()}-*"
+    executed = json.loads(logs[-1].read_text())
+    assert any("injected-parameters" in c["metadata"].get("tags", []) for c in executed["cells"])
+    assert (logs[-1].parent / "reproduce.log").is_file()

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from grubook import stats
+from grubook.verdicts import stats
 
 
 def test_t_interval_matches_the_textbook_formula():

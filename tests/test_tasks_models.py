@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from grubook import models, tasks, training
-from grubook.reference import count_params
+from grubook.data import tasks
+from grubook.gru.reference import count_params
+from grubook.training import loop, models
 
 
 def test_adding_problem_has_two_markers_and_the_right_target():
@@ -84,16 +85,16 @@ def test_cudnn_blockers_name_the_offending_settings():
 
 
 def test_compiled_training_keeps_xla_with_op_determinism():
-    training.seed_everything(0)
+    loop.seed_everything(0)
     model = models.build("GRU", 4, time=5, features=2, outputs=1, head="linear", seed=0)
-    training.compile_model(model, loss="mse")
+    loop.compile_model(model, loss="mse")
     assert model.jit_compile is True
 
 
 def test_early_stopping_needs_validation_data():
     with pytest.raises(ValueError, match="needs validation data"):
-        training.fit_classifier(None, np.zeros((4, 3, 1)), np.zeros(4), epochs=1, batch_size=2, seed=0,
-                                patience=3)
+        loop.fit_classifier(None, np.zeros((4, 3, 1)), np.zeros(4), epochs=1, batch_size=2, seed=0,
+                            patience=3)
 
 
 @pytest.mark.parametrize("cell", ["SimpleRNN", "LSTM", "GRU"])
@@ -127,7 +128,7 @@ def test_anbn_labels_the_end_of_each_string_and_weights_only_the_bs():
 
 
 def test_explosion_run_reports_flags_and_a_finite_peak():
-    from grubook import runs
+    from grubook.training import runs
 
     out = runs.explosion_run("SimpleRNN", 12, 0, param_budget=100, steps=15, batch_size=8, learning_rate=0.01,
                              spike_factor=100.0)
@@ -136,7 +137,7 @@ def test_explosion_run_reports_flags_and_a_finite_peak():
 
 
 def test_counting_run_scores_every_string_length():
-    from grubook import runs
+    from grubook.training import runs
 
     out = runs.counting_run("GRU", 0, param_budget=60, train_max_n=3, test_max_n=6, steps=5, learning_rate=0.01)
     assert len(out["recognised"]) == 6 and 0 <= out["generalises_to"] <= 6

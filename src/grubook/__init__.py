@@ -1,31 +1,35 @@
 """grubook: the tested code behind GRU Book.
 
-Modules (each one room for one kind of change):
+Rooms, each for one kind of change; arrows point one way only (``gru`` and ``data`` at the bottom,
+``experiments`` above ``training``, ``execution`` and ``presentation`` on top):
 
-- ``reference``  the from-scratch NumPy GRU (forward, backward, weight conversion, parameter counts)
-- ``checks``     the equivalence and gradient checks the tests and the math chapter run
-- ``layers``     the article's equations as a Keras cell (``ArticleGRUCell``), chrono initialisation
-- ``cells``      one step of SimpleRNN, LSTM and GRU side by side, for the concepts chapter
-- ``tasks``      data: synthetic tasks and the offline real data sets
-- ``text``       the offline text corpus (Python's own standard library), n-gram baseline, sampling
-- ``forecasting`` the sunspot series, statsmodels baselines, the GRU forecaster, MASE
-- ``models``     Keras model builders for SimpleRNN / LSTM / GRU
-- ``training``   seeded, compiled training loops and metrics
-- ``runs``       one training run of each kind the experiments repeat
-- ``analysis``   gradient flow and gate traces of trained models
-- ``units``      each experiment's units of work (one run each) and the functions workers execute
-- ``parallel``   fan units out to a Dask cluster (local or remote) and collect their outputs
-- ``params``     experiment parameter validation
-- ``results``    the results JSON: writing (atomic), sealing, verified reading, provenance, comparison
-- ``runner``     ``python -m grubook reproduce|status|check``: papermill over experiments/, safely
-- ``bench``      ``python -m grubook bench``: serial against parallel execution
-- ``article``    the original article's example, run to the point where it fails
-- ``published``  published accuracies the experiments are compared with
-- ``stats``      intervals: Student-t, paired differences, ratios of timings, Wilson and Newcombe
-- ``claims``     the article's claims and the rules that judge them
-- ``plots``, ``diagrams``  figures drawn from results files, cell diagrams
-- ``book``       helpers the book pages use to read results and glue numbers
-- ``sphinx_offline_math``, ``sphinx_dependencies``  Sphinx extensions of the book build
+- ``gru``           the GRU itself: ``reference`` (the from-scratch NumPy GRU: forward, backward,
+                    weight conversion, parameter counts), ``equivalence`` (the checks against Keras
+                    and PyTorch and the gradient check), ``keras_cell`` (the article's equations as
+                    a Keras cell, chrono initialisation), ``cell_steps`` (one step of SimpleRNN,
+                    LSTM and GRU side by side)
+- ``data``          ``tasks`` (synthetic tasks and the offline real data sets), ``corpus`` (the
+                    offline text corpus, n-gram baseline, sampling)
+- ``training``      ``models`` (Keras builders), ``loop`` (seeded, compiled training loops),
+                    ``runs`` (one training run of each kind), ``probes`` (gradient flow, gate
+                    traces), ``forecasting`` (sunspots, statsmodels baselines, MASE),
+                    ``article_example`` (the article's program, run to where it fails)
+- ``experiments``   one module per experiment (parameters, jobs, assembly, tolerances, findings);
+                    ``spec`` says what a module declares and runs it, ``common`` holds shared
+                    jobs, ``published`` the published numbers experiments are compared with
+- ``jobs``          a job is one training run: ``run`` (Dask fan-out and the job cache),
+                    ``cluster`` (the local cluster), ``cache``, ``fingerprint`` (the code a job
+                    reaches, docstrings and comments left out), ``environment`` (provenance)
+- ``results``       ``files`` (the sealed JSON format: atomic writes, verified reads), ``view``
+                    (metrics by quantity and coordinates), ``compare`` (CI's comparison)
+- ``verdicts``      ``stats`` (intervals), ``decide`` (an interval against a named threshold, for
+                    the experiment pages), ``claims`` (the article's claims and their rules)
+- ``execution``     ``notebooks`` (``reproduce``: papermill over experiments/, safely),
+                    ``freshness`` (``status``), ``cli`` (``python -m grubook``), ``bench``
+- ``presentation``  ``glue`` (what pages read and glue), ``plots`` and ``diagrams`` (every
+                    figure, one style), ``tables`` (the claims tables), ``palette`` (verdict colours)
+- ``sphinxext``     the book build's Sphinx extensions: ``offline_math``, ``page_inputs``,
+                    ``notebook_downloads``, ``figure_alt_text``, ``accessibility``
 """
 
 import os as _os

@@ -1,0 +1,1 @@
+"""Presentation: figures and tables drawn from results, glue for the book's pages."""

@@ -1,0 +1,52 @@
+"""CI's comparison of a re-run with the committed results: every toleranced metric, within its tolerance."""
+
+from __future__ import annotations
+
+__all__ = ["metric", "compare", "format_comparison"]
+
+
+def metric(results: dict, name: str) -> float:
+    """A compared number by name: an aggregate's mean, or a seedless metric."""
+    if name in results["aggregates"]:
+        return results["aggregates"][name]["mean"]
+    if name in results["metrics"]:
+        return results["metrics"][name]
+    raise KeyError(f"{results['experiment']} has no metric {name!r}")
+
+
+def compare(committed: dict, new: dict) -> list[dict]:
+    """Compare every toleranced metric of ``committed`` with ``new``.
+
+    Returns one row per metric: metric, committed, new, tolerance (text) and ok. A metric that is
+    missing (None) on one side only, or absent from ``new``, is a mismatch.
+    """
+    rows = []
+    for name, tol in committed["tolerances"].items():
+        old = metric(committed, name)
+        try:
+            value = metric(new, name)
+        except KeyError:
+            value = "absent"
+        if "abs" in tol:
+            bound, text = tol["abs"], f"±{tol['abs']:g}"
+        else:
+            bound = tol["rel"] * abs(old) if isinstance(old, (int, float)) else 0.0
+            text = f"±{tol['rel']:.0%}"
+        if old is None or value is None or value == "absent":
+            ok = old is None and value is None
+        else:
+            ok = abs(value - old) <= bound + 1e-12
+        rows.append({"metric": name, "committed": old, "new": value, "tolerance": text, "ok": ok})
+    return rows
+
+
+def format_comparison(experiment: str, rows: list[dict], only_failures: bool = True) -> str:
+    """A readable table: metric | committed | new | tolerance."""
+    shown = [r for r in rows if not (only_failures and r["ok"])]
+    fmt = lambda v: "missing" if v is None else (f"{v:.6g}" if isinstance(v, (int, float)) else str(v))
+    lines = [f"{experiment}: {len([r for r in rows if not r['ok']])} of {len(rows)} metrics outside tolerance",
+             f"  {'metric':<44} {'committed':>12} {'new':>12} {'tolerance':>10}"]
+    for r in shown:
+        lines.append(f"  {r['metric']:<44} {fmt(r['committed']):>12} {fmt(r['new']):>12} {r['tolerance']:>10}"
+                     + ("" if r["ok"] else "   <-- mismatch"))
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Statistics and verdicts: intervals, the one decision rule, the claims audit."""
