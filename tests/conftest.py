@@ -88,3 +88,27 @@ def pytest_collection_modifyitems(config, items):
     """Run the experiments' full re-run (marker ``reproduce``, about 13 minutes) after everything
     else, so that a fast test's failure shows early."""
     items.sort(key=lambda item: item.get_closest_marker("reproduce") is not None)
+
+
+# Seconds spent per test file (setup, call and teardown; a session fixture such as the book build
+# counts in the file that first asked for it), printed at the end and kept in _build/test-durations.txt.
+_SECONDS_PER_FILE: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report):
+    path = report.nodeid.split("::", 1)[0]
+    _SECONDS_PER_FILE[path] = _SECONDS_PER_FILE.get(path, 0.0) + report.duration
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _SECONDS_PER_FILE:
+        return
+    rows = sorted(_SECONDS_PER_FILE.items(), key=lambda kv: -kv[1])
+    lines = [f"{seconds:8.1f} s  {path}" for path, seconds in rows]
+    lines.append(f"{sum(_SECONDS_PER_FILE.values()):8.1f} s  in all")
+    terminalreporter.write_sep("=", "seconds per test file")
+    for line in lines:
+        terminalreporter.write_line(line)
+    out = ROOT / "_build" / "test-durations.txt"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text("\n".join(lines) + "\n")
