@@ -48,7 +48,7 @@ book: $(STAMP)
 
 # The system packages come first, so a machine without them learns it in seconds, not after the venv.
 test: system-packages $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not quick_tier"
 
 system-packages:
 	@bash scripts/system-packages --install

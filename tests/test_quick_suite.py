@@ -12,9 +12,14 @@ import pytest
 from grubook import experiments
 from grubook.execution.notebooks import reproduce
 from grubook.experiments.spec import RENDER_ENV
-from grubook.results.files import EXPERIMENTS_DIR
+from grubook.results.files import EXPERIMENTS_DIR, RESULTS_DIR
 from grubook.results.view import Results
 from grubook.verdicts.claims import CLAIMS, audit
+
+
+# The middle tier, for `make test-fast`. The full `make test` leaves it out: there every experiment
+# re-runs at its full settings (test_reproduce) and every page renders in the book build.
+quick_tier = pytest.mark.quick_tier
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +30,7 @@ def quick(tmp_path_factory):
     return folder, {name: Results(res) for name, res in results.items()}
 
 
+@quick_tier
 def test_every_experiment_assembles_with_its_quick_settings(quick):
     _, results = quick
     assert set(results) == set(experiments.NAMES)
@@ -34,12 +40,14 @@ def test_every_experiment_assembles_with_its_quick_settings(quick):
         assert findings.startswith("**Findings.**") and "nan" not in findings, (name, findings)
 
 
+@quick_tier
 def test_the_claims_audit_reads_quick_results(quick):
     _, results = quick
     rows = audit(results)
     assert len(rows) == len(CLAIMS) and all(row["verdict"] for row in rows)
 
 
+@quick_tier
 @pytest.mark.parametrize("name", experiments.NAMES)
 def test_every_experiment_page_renders_from_quick_results(quick, name, tmp_path):
     """The page is the experiment's notebook, executed as the book executes it: from the results,
@@ -70,16 +78,16 @@ def _pngs(notebook_text: str):
                 yield matplotlib.image.imread(io.BytesIO(base64.b64decode(output["data"]["image/png"])), format="png")
 
 
-def test_a_changed_plotting_detail_reaches_the_experiment_page_without_training(quick, tmp_path):
+def test_a_changed_plotting_detail_reaches_the_experiment_page_without_training(tmp_path):
     """Experiment pages are drawn from the results when the book builds, so a change to the
     plotting code shows on the page with no re-run. Here the GRU's colour becomes pure green in a
     cell put before the page's own: the page's figures show it, and nothing trains (the page is
-    rendered from the results folder, and no job cache or cluster is given to it)."""
+    rendered from the committed results, as the book build renders it)."""
     import jupytext
     import numpy as np
     from nbformat.v4 import new_code_cell
 
-    folder, _ = quick
+    folder = RESULTS_DIR
     notebook = jupytext.read(EXPERIMENTS_DIR / "long_range.md")
     notebook.cells.insert(0, new_code_cell('from grubook.presentation import plots\nplots.CELL_COLORS["GRU"] = "#00ff00"'))
     source = tmp_path / "long_range.ipynb"
