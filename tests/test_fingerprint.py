@@ -112,6 +112,11 @@ def test_reproduce_reruns_exactly_the_jobs_a_code_change_reaches(tmp_path):
     """On a copy of the package: run forecasting (quick), change one job function, run again."""
     src = tmp_path / "src"
     shutil.copytree(PACKAGE_ROOT, src / "grubook", ignore=shutil.ignore_patterns("__pycache__"))
+    # The copy's repository root is tmp_path (grubook finds it from its own location): the
+    # experiment notebooks go there too.
+    (tmp_path / "experiments").mkdir()
+    for notebook in (ROOT / "experiments").glob("*.md"):
+        shutil.copy(notebook, tmp_path / "experiments" / notebook.name)
     env = os.environ | {"PYTHONPATH": str(src)}
     command = [sys.executable, "-m", "grubook", "reproduce", "forecasting", "--quick", "--results-dir",
                str(tmp_path / "results"), "--cache-dir", str(tmp_path / "cache")]
