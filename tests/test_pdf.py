@@ -73,11 +73,13 @@ def test_every_chapter_and_experiment_page_is_in_the_pdf(built_book, pdf_text):
 
 
 def test_the_pdf_has_the_claims_audit_and_no_html_only_output(built_pdf, pdf_text):
-    from grubook.presentation import glue
+    from grubook import experiments
+    from grubook.presentation.glue import BOOK_RESULTS_DIR
+    from grubook.results.files import load
+    from grubook.results.view import Results
     from grubook.verdicts import claims
-    from grubook.experiments import spec
 
-    rows = claims.audit({name: glue.load_results(name) for name in spec.EXPERIMENTS})
+    rows = claims.audit({name: Results(load(name, BOOK_RESULTS_DIR)) for name in experiments.NAMES})
     text = plain(pdftotext(built_pdf, "-layout"))        # a table's rows kept on their lines
     audit = text[text.index(plain("claim (paraphrased) verdict experiment")):]
     for i, row in enumerate(rows, 1):
