@@ -22,8 +22,9 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 pdf: $(STAMP)
 	@command -v latexmk >/dev/null 2>&1 && command -v xelatex >/dev/null 2>&1 || { \
 	  rm -f _build/latex/grubook.pdf _build/html/grubook.pdf; \
-	  echo "error: make pdf needs latexmk and xelatex (TeX Live); see what is missing with: bash scripts/system-packages --check" >&2; \
+	  echo "error: make pdf needs latexmk and xelatex (TeX Live): install texlive-xetex latexmk and the rest of the list with \`bash scripts/system-packages --install\` (README: Two commands)" >&2; \
 	  exit 2; }
+	@$(PY) -m grubook status --book
 	$(VENV)/bin/jupyter-book build . --builder pdflatex -W -n --keep-going
 	mkdir -p _build/html && cp _build/latex/grubook.pdf _build/html/grubook.pdf
 
@@ -43,7 +44,9 @@ $(STAMP): requirements.lock pyproject.toml
 		> $(VENV)/share/jupyter/lab/settings/overrides.json
 	@touch $(STAMP)
 
+# One line and exit 2 when the results the book reads are not fresh (or are edited, corrupt, missing).
 book: $(STAMP)
+	@$(PY) -m grubook status --book
 	$(VENV)/bin/jupyter-book build . --builder html -W -n --keep-going
 
 # The system packages come first, so a machine without them learns it in seconds, not after the venv.

@@ -5,12 +5,14 @@ job), keep the old results, and leave no process and no staging folder behind.
 The runs here never use the job cache (``cache=False``, ``--no-cache``): every job runs, on the
 cluster the runner starts."""
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -111,7 +113,10 @@ def assert_no_run_folder_of(pid):
      "run_jobs('seed_example', [Job('GRU/seed2', diverge, {'seed': 2})])",
      r"'seed_example' failed: JobFailed: seed_example: job 'GRU/seed2' failed: FloatingPointError: "
      r"loss is NaN at step 120 \(seed 2\)"),
-], ids=["fails-after-partial-write", "writes-nothing", "job-raises"])
+    # The disk fills up while the notebook writes (/dev/full answers every write with ENOSPC).
+    ("with open('/dev/full', 'w') as f:\n    f.write('{}')",
+     r"'seed_example' failed: the disk is full: the notebook could not write its results"),
+], ids=["fails-after-partial-write", "writes-nothing", "job-raises", "disk-full"])
 def test_a_failed_run_names_the_experiment_and_cause_and_keeps_old_results(tmp_path, body, message):
     experiments = failing_copy_of("seed_example", tmp_path, body)
     results_dir = previous_results(tmp_path)
@@ -122,7 +127,7 @@ def test_a_failed_run_names_the_experiment_and_cause_and_keeps_old_results(tmp_p
     assert_no_run_folder_of(os.getpid())
 
 
-@pytest.mark.parametrize("how", ["ctrl-c", "sigterm", "kill-9-worker"])
+@pytest.mark.parametrize("how", ["ctrl-c", "ctrl-c-three-times", "sigterm", "kill-9-worker"])
 def test_an_interrupted_run_names_the_cause_keeps_old_results_and_leaves_nothing(tmp_path, how):
     marker = tmp_path / "job-started"
     experiments = failing_copy_of("seed_example", tmp_path, napping_job(marker))
@@ -133,12 +138,16 @@ def test_an_interrupted_run_names_the_cause_keeps_old_results_and_leaves_nothing
     assert worker in started and len(started) >= 3          # kernel, workers (and their nannies)
     if how == "ctrl-c":
         os.killpg(proc.pid, signal.SIGINT)                   # a terminal signals the whole foreground group
+    elif how == "ctrl-c-three-times":                        # an impatient user: still one clean message
+        for _ in range(3):
+            os.killpg(proc.pid, signal.SIGINT)
+            time.sleep(0.3)
     elif how == "sigterm":
         proc.send_signal(signal.SIGTERM)                     # `timeout` and CI cancels signal the runner only
     else:
         os.kill(worker, signal.SIGKILL)
     _, err = proc.communicate(timeout=120)
-    expected = {"ctrl-c": (130, "interrupted"), "sigterm": (143, "terminated (SIGTERM)"),
+    expected = {"ctrl-c": (130, "interrupted"), "ctrl-c-three-times": (130, "interrupted"), "sigterm": (143, "terminated (SIGTERM)"),
                 "kill-9-worker": (1, "job 'nap/seed0' failed: its worker process died")}[how]
     assert proc.returncode == expected[0], err
     assert expected[1] in err and "seed_example" in err and "left untouched" in err, err
@@ -146,6 +155,39 @@ def test_an_interrupted_run_names_the_cause_keeps_old_results_and_leaves_nothing
     assert_untouched(results_dir)
     assert_no_process_left(started)
     assert_no_run_folder_of(proc.pid)
+
+
+def test_a_run_killed_with_minus_9_leaves_nothing_outside_its_folder_and_the_next_run_removes_it(tmp_path):
+    """Kernel connection files (which hold the kernel's key), worker scratch space and the cluster's
+    certificate live in the run's private folder, never in the system's temporary folder; a run killed
+    with -9 (or a power cut) leaves only that folder, and the next run removes it."""
+    import tempfile
+
+    from grubook.execution import notebooks
+
+    system_tmp = Path(tempfile.gettempdir())
+    before = set(system_tmp.iterdir())
+    marker = tmp_path / "job-started"
+    proc = start_runner(previous_results(tmp_path), failing_copy_of("seed_example", tmp_path, napping_job(marker)))
+    everyone = [psutil.Process(proc.pid)]
+    try:
+        wait_for(marker, proc)
+        folder, = RUNS_DIR.glob(f"run-{proc.pid}-*")
+        everyone += psutil.Process(proc.pid).children(recursive=True)
+        connection = [p for p in folder.rglob("*.json") if '"shell_port"' in p.read_text()]
+        assert connection, f"no kernel connection file in the run folder: {sorted(map(str, folder.rglob('*')))}"
+        assert (folder / "cluster" / "tls" / "key.pem").is_file() and (folder / "cluster" / "scratch").is_dir()
+    finally:
+        for p in everyone:                                  # -9 to everything at once, as a power cut would
+            with contextlib.suppress(psutil.NoSuchProcess):
+                p.kill()
+        proc.wait(30)
+    assert_no_process_left([p.pid for p in everyone])
+    new = sorted(p.name for p in set(system_tmp.iterdir()) - before)
+    assert not [n for n in new if n.endswith(".json") or "grubook" in n or "dask" in n], new
+    assert folder.is_dir()                                  # what -9 leaves...
+    notebooks._remove_dead_runs()                           # ...the next run's first step removes
+    assert not folder.exists()
 
 
 def test_the_abandoned_cell_task_of_an_interrupted_run_goes_to_the_log_and_other_orphans_do_not(tmp_path):

@@ -2,9 +2,9 @@
 
     python -m grubook reproduce [NAME ...] [--quick] [--set KEY=VALUE ...] [--results-dir DIR]
                                 [--workers N | --scheduler ADDRESS] [--no-cache | --cache-dir DIR]
-    python -m grubook status [--results-dir DIR]
+    python -m grubook status [--results-dir DIR] [--book]
     python -m grubook check [NAME ...] [--workers N | --scheduler ADDRESS]
-    python -m grubook worker SCHEDULER_ADDRESS [DASK_WORKER_OPTIONS, e.g. --host 10.0.0.6]
+    python -m grubook worker SCHEDULER_ADDRESS [DASK_WORKER_OPTIONS, e.g. --tls-ca-file ca.pem ...]
                                 start `dask worker` processes for a cluster you run yourself
     python -m grubook bench     the quick suite serially (one process, default threads) and on the
                                 local Dask cluster; writes experiments/results/benchmark.json
@@ -61,7 +61,7 @@ def _add_cluster_options(parser):
     group.add_argument("--workers", type=_positive_int, default=None,
                        help="worker processes of the local Dask cluster (default: one per core); 1 to debug")
     group.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                       help="use an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 (or set GRUBOOK_SCHEDULER)")
+                       help="use an existing Dask scheduler, e.g. tls://10.0.0.5:8786 (or set GRUBOOK_SCHEDULER)")
 
 
 def main(argv=None) -> int:
@@ -83,6 +83,8 @@ def main(argv=None) -> int:
     caching.add_argument("--cache-dir", type=Path, default=None, help="the job cache (default: _build/cache/jobs)")
     st = sub.add_parser("status", help="which results are fresh, stale, custom, edited, corrupt or missing")
     st.add_argument("--results-dir", type=Path, default=None, help="default: experiments/results")
+    st.add_argument("--book", action="store_true", help="only say, in one line, why the book cannot be built "
+                    "from these results (exit 2), or nothing")
     chk = sub.add_parser("check", help="re-run experiments and compare with the committed results")
     chk.add_argument("names", nargs="*")
     chk.add_argument("--results-dir", type=Path, default=None, help="the results to compare with "
@@ -90,9 +92,10 @@ def main(argv=None) -> int:
     _add_cluster_options(chk)
     wrk = sub.add_parser("worker", help="start Dask worker processes for a cluster you run yourself, "
                          "with one thread each and the environment the units need")
-    wrk.add_argument("scheduler_address", metavar="SCHEDULER_ADDRESS", help="e.g. tcp://10.0.0.5:8786")
+    wrk.add_argument("scheduler_address", metavar="SCHEDULER_ADDRESS", help="e.g. tls://10.0.0.5:8786")
     wrk.add_argument("dask_args", nargs=argparse.REMAINDER, help="more `dask worker` options, e.g. "
-                     "--host 10.0.0.6 --nworkers 8 (default: one process per core, no dashboard)")
+                     "--tls-ca-file ca.pem --tls-cert worker.pem --tls-key worker.key --nworkers 8 (default: one "
+                     "process per core, bound to the interface that reaches the scheduler, no dashboard)")
     bench = sub.add_parser("bench", help="time the quick suite serially and on the local cluster")
     bench.add_argument("--workers", type=_positive_int, default=None)
     bench.add_argument("--output", type=Path, default=None, help=argparse.SUPPRESS)
@@ -101,16 +104,17 @@ def main(argv=None) -> int:
     if args.command == "worker":
         import os
 
-        from ..jobs.cluster import SINGLE_THREAD_ENV
+        from ..jobs.cluster import SINGLE_THREAD_ENV, SchedulerError, worker_command
 
-        dask = str(Path(sys.executable).parent / "dask")
-        extra = [a for a in args.dask_args if a != "--"]
-        defaults = ([] if "--nworkers" in extra else ["--nworkers", "auto"]) + (
-            [] if any(a.startswith("--dashboard") for a in extra) else ["--no-dashboard"])
-        os.execve(dask, [dask, "worker", "--nthreads", "1", *defaults, *extra, args.scheduler_address],
-                  os.environ | SINGLE_THREAD_ENV | {"TF_CPP_MIN_LOG_LEVEL": "2"})
+        try:
+            command = worker_command(args.scheduler_address, [a for a in args.dask_args if a != "--"])
+        except SchedulerError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        os.execve(command[0], command, os.environ | SINGLE_THREAD_ENV | {"TF_CPP_MIN_LOG_LEVEL": "2"})
 
     from ..experiments import spec as P
+    from ..jobs.cluster import SchedulerError
     from ..results.files import RESULTS_DIR, ResultsError
     from .freshness import status
     from .notebooks import ExperimentFailed, Terminated, leftovers, reproduce
@@ -132,6 +136,18 @@ def main(argv=None) -> int:
                       + (f" ({cached} from the cache)" if cached else ""))
             return 0
         if args.command == "status":
+            if args.book:
+                from ..presentation.glue import BOOK_RESULTS_DIR
+                from ..sphinxext.page_inputs import ResultsNotReady, check_results
+
+                folder = args.results_dir or BOOK_RESULTS_DIR      # what `make book` reads
+
+                try:
+                    check_results(folder)
+                except ResultsNotReady as err:
+                    print(f"error: {err}", file=sys.stderr)
+                    return 2
+                return 0
             folder = args.results_dir or RESULTS_DIR
             rows = status(results_dir=folder)
             print(f"{'experiment':<16} {'status':<8} {'wall s':>8}  fingerprint")
@@ -163,7 +179,8 @@ def main(argv=None) -> int:
             report = run_benchmark(workers=args.workers, output=args.output)
             print(report["summary"])
             return 0
-    except (P.ParameterError, P.UnknownExperimentError, FileNotFoundError, ResultsError, OSError) as err:
+    except (P.ParameterError, P.UnknownExperimentError, FileNotFoundError, ResultsError, OSError,
+            SchedulerError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except ExperimentFailed as err:

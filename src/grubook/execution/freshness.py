@@ -121,10 +121,17 @@ def status(results_dir: Path = RESULTS_DIR, *, index=None) -> list[dict]:
                "why": {}}
         rows.append(row)
         try:
-            if not path.is_file():
-                continue
-        except OSError as err:                          # a symbolic-link loop, a permission problem
-            row["status"], row["detail"] = "corrupt", [f"{path}: cannot be read ({err.strerror or err})"]
+            path.stat()
+        except FileNotFoundError:
+            if path.is_symlink():                       # a link to nothing is not an absent file
+                row["status"], row["detail"] = "corrupt", [f"{path}: a symbolic link that leads nowhere"]
+            continue
+        except OSError as err:                          # a symbolic-link loop (ELOOP), a permission problem
+            what = "a symbolic link that leads nowhere" if path.is_symlink() else "cannot be read"
+            row["status"], row["detail"] = "corrupt", [f"{path}: {what} ({err.strerror or err})"]
+            continue
+        if not path.is_file():
+            row["status"], row["detail"] = "corrupt", [f"{path}: not a regular file"]
             continue
         try:
             results = read(path)                        # not even parseable: corrupt

@@ -29,6 +29,7 @@ import contextlib
 import logging
 import os
 import shutil
+import tempfile
 import threading
 import time
 import uuid
@@ -201,12 +202,17 @@ def _private_environment(folder: Path):
         (folder / sub).mkdir(parents=True, exist_ok=True)
         os.environ[variable] = str(folder / sub)
     os.environ["PYTHONNOUSERSITE"] = "1"           # no ~/.local site-packages or usercustomize
+    # Temporary files (the kernels' connection files, which hold their keys) go with the run too.
+    (folder / "tmp").mkdir(exist_ok=True)
+    os.environ["TMPDIR"] = str(folder / "tmp")
+    saved_tempdir, tempfile.tempdir = tempfile.tempdir, str(folder / "tmp")   # Python caches TMPDIR once read
     os.environ["KERAS_BACKEND"] = "tensorflow"
     try:
         yield
     finally:
         os.environ.clear()
         os.environ.update(saved)
+        tempfile.tempdir = saved_tempdir
 
 
 def _descendants() -> set[int]:
@@ -337,6 +343,9 @@ def _run_one(item: Plan, results_dir: Path, run_folder: Path, log_folder: Path) 
                 kernel_name=KERNEL, cwd=str(staging), progress_bar=False, log_output=False,
                 start_timeout=120)
         except papermill.PapermillExecutionError as err:
+            if "[Errno 28]" in str(err.evalue):
+                raise ExperimentFailed(item.experiment, f"the disk is full: the notebook could not write its results "
+                                       f"in {staging} (cell {err.exec_count})") from None
             raise ExperimentFailed(item.experiment, f"{err.ename}: {err.evalue} (cell {err.exec_count})") from None
         except KeyboardInterrupt:
             raise ExperimentFailed(item.experiment, "interrupted (Ctrl-C)") from None
@@ -347,6 +356,8 @@ def _run_one(item: Plan, results_dir: Path, run_folder: Path, log_folder: Path) 
                 raise ExperimentFailed(item.experiment, f"the Jupyter kernel did not start or died ({err}); "
                                        "check that the loopback interface 127.0.0.1 is up") from None
             raise ExperimentFailed(item.experiment, f"{type(err).__name__}: {err}") from None
+        except OSError as err:
+            raise ExperimentFailed(item.experiment, _disk_message(err, executed)) from None
         except Exception as err:                             # kernel died, timeout, bad notebook...
             raise ExperimentFailed(item.experiment, f"{type(err).__name__}: {err}") from None
         wall = time.perf_counter() - start
@@ -364,11 +375,20 @@ def _run_one(item: Plan, results_dir: Path, run_folder: Path, log_folder: Path) 
         try:
             write_json_atomic(results_dir / f"{item.experiment}.json", results)   # one rename publishes it
         except OSError as err:
-            raise ExperimentFailed(item.experiment, f"cannot write {results_dir / (item.experiment + '.json')}: "
-                                   f"{err.strerror or err}") from None
+            raise ExperimentFailed(item.experiment, _disk_message(err, results_dir / f"{item.experiment}.json")) from None
         return results
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _disk_message(err: OSError, path: Path) -> str:
+    """One line for a write that failed: which file, and why (a full disk said plainly)."""
+    import errno
+
+    where = err.filename or path
+    if err.errno == errno.ENOSPC:
+        return f"the disk is full: cannot write {where}"
+    return f"cannot write {where}: {err.strerror or err}"
 
 
 def _all_cached(item: Plan) -> bool:
@@ -421,8 +441,12 @@ def reproduce(names=None, *, quick: bool = False, overrides: dict | None = None,
     if overrides and results_dir is None and not quick:
         raise P.ParameterError("results made with --set are not written into the committed results "
                                f"({RESULTS_DIR}); pass --results-dir DIR")
-    if workers is not None and not (isinstance(workers, int) and not isinstance(workers, bool) and workers >= 1):
-        raise P.ParameterError(f"--workers must be an integer >= 1, got {workers!r}")
+    from ..jobs.cluster import max_workers, probe_scheduler
+
+    limit = max_workers()
+    if workers is not None and not (isinstance(workers, int) and not isinstance(workers, bool) and 1 <= workers <= limit):
+        raise P.ParameterError(f"--workers must be an integer from 1 to {limit} on this machine (four per core, and "
+                               f"about 1.5 GiB of memory each), got {workers!r}")
     results_dir = Path(results_dir or (QUICK_RESULTS_DIR if quick else RESULTS_DIR))
     if is_committed_folder(results_dir) and (quick or any(item.custom for item in plans)):
         raise P.ParameterError(f"--results-dir {results_dir} is the committed results folder ({RESULTS_DIR}); it "
@@ -430,6 +454,12 @@ def reproduce(names=None, *, quick: bool = False, overrides: dict | None = None,
     results_dir = check_results_dir(results_dir)
     scheduler = resolve_scheduler(scheduler)
     check_loopback()
+    if scheduler not in (None, "serial"):
+        warning = probe_scheduler(scheduler)            # in seconds, before any kernel starts
+        if warning:
+            import sys
+
+            print(warning, file=sys.stderr)
     _report_orphaned_cell_tasks_to_log()
     total = sum(P.count_jobs(item.experiment, item.parameters) for item in plans)
     for stale in leftovers(results_dir):
@@ -453,7 +483,7 @@ def reproduce(names=None, *, quick: bool = False, overrides: dict | None = None,
             # cache lost after all starts a local cluster of its own).
             needed = scheduler is None and not (cache and all(_all_cached(item) for item in plans))
             try:
-                with (local_cluster(workers) if needed else contextlib.nullcontext(scheduler)) as address:
+                with (local_cluster(workers, folder=run_folder) if needed else contextlib.nullcontext(scheduler)) as address:
                     if address:
                         os.environ[SCHEDULER_ENV] = address
                     else:
