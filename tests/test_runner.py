@@ -168,7 +168,8 @@ def test_a_run_killed_with_minus_9_leaves_nothing_outside_its_folder_and_the_nex
     system_tmp = Path(tempfile.gettempdir())
     before = set(system_tmp.iterdir())
     marker = tmp_path / "job-started"
-    proc = start_runner(previous_results(tmp_path), failing_copy_of("seed_example", tmp_path, napping_job(marker)))
+    results_dir = previous_results(tmp_path)
+    proc = start_runner(results_dir, failing_copy_of("seed_example", tmp_path, napping_job(marker)))
     everyone = [psutil.Process(proc.pid)]
     try:
         wait_for(marker, proc)
@@ -183,6 +184,7 @@ def test_a_run_killed_with_minus_9_leaves_nothing_outside_its_folder_and_the_nex
                 p.kill()
         proc.wait(30)
     assert_no_process_left([p.pid for p in everyone])
+    assert_untouched(results_dir)                           # nothing of the killed run reached the results
     new = sorted(p.name for p in set(system_tmp.iterdir()) - before)
     assert not [n for n in new if n.endswith(".json") or "grubook" in n or "dask" in n], new
     assert folder.is_dir()                                  # what -9 leaves...
