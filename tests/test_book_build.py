@@ -74,31 +74,58 @@ def test_mathjax_is_served_from_the_build(built_book):
     assert any((built_book / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))
 
 
-def test_the_book_follows_its_results(tmp_path):
-    """Change a results file, run the same build command again: the pages that read it change.
-    (Sphinx alone rebuilds only pages whose source changed; grubook.sphinxext.page_inputs fixes that.)
-    The experiment pages are rendered from the results too, never frozen: seed_example's page follows."""
+def test_pages_record_every_results_file_and_grubook_module_they_may_read(built_book):
+    """Sphinx rebuilds a page when a file it recorded as a dependency is newer than the page's last
+    build; this is how `make reproduce` followed by `make book` refreshes the pages. Read from the
+    environment of the session's build: every page that uses grubook lists every results file and
+    every module of the package, and the page that uses none lists none."""
+    import pickle
+
+    from grubook.sphinxext.page_inputs import inputs
+
+    with open(built_book.parent / ".doctrees" / "environment.pickle", "rb") as f:
+        env = pickle.load(f)
+    expected = {str(path) for path in inputs()}
+    assert any(name.endswith(".json") for name in expected) and any(name.endswith(".py") for name in expected)
+    readers = [doc for doc in env.found_docs if "grubook" in (Path(env.srcdir) / env.doc2path(doc, False)).read_text()]
+    assert {"book/claims", "experiments/seed_example"} <= set(readers)
+    missing = {doc: sorted(expected - set(env.dependencies.get(doc, ()))) for doc in readers}
+    assert not any(missing.values()), {doc: files[:3] for doc, files in missing.items() if files}
+    others = [doc for doc in env.found_docs if doc not in readers]
+    assert all(not expected & set(env.dependencies.get(doc, ())) for doc in others)
+
+
+def test_the_book_follows_its_results(built_book, tmp_path):
+    """Build from another results folder ($GRUBOOK_BOOK_RESULTS, a preview) into a copy of the
+    session's build, which was made from the committed results: the pages that read results are
+    re-read from the new folder (the folder is a configuration value that rebuilds Sphinx's
+    environment; the recorded files themselves did not change). The experiment pages are rendered
+    from the results too, never frozen: seed_example's page follows. One build: the copy is the
+    book before."""
     from grubook.results import files as R
 
-    folder = tmp_path / "results"
-    shutil.copytree(R.RESULTS_DIR, folder)
-    env = os.environ | {"GRUBOOK_BOOK_RESULTS": str(folder)}
-    command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(R.REPO_ROOT), "--builder", "html",
-               "-W", "-n", "--keep-going", "--path-output", str(tmp_path / "out")]
+    out = tmp_path / "out" / "_build"
+    for part in (".doctrees", "html", "jupyter_execute"):
+        shutil.copytree(built_book.parent / part, out / part)
 
-    def build():
-        proc = subprocess.run(command, cwd=R.REPO_ROOT, env=env, capture_output=True, text=True)
-        assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-        html = tmp_path / "out" / "_build" / "html"
+    def pages(html):
         return (page_text((html / "book" / "claims.html").read_text()),
                 page_text((html / "experiments" / "seed_example.html").read_text()))
 
-    assert not any("no such message" in page for page in build())
+    assert not any("no such message" in page for page in pages(out / "html"))
+    folder = tmp_path / "results"
+    shutil.copytree(R.RESULTS_DIR, folder)
     data = json.loads((folder / "seed_example.json").read_text())
     data["data"]["original_error"] = "IndexError: no such message"
     data["seal"] = R.seal(data)                                  # a legitimate new result, sealed
     (folder / "seed_example.json").write_text(json.dumps(data))
-    claims_page, experiment_page = build()
+    command = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(R.REPO_ROOT), "--builder", "html",
+               "-W", "-n", "--keep-going", "--path-output", str(tmp_path / "out")]
+    proc = subprocess.run(command, cwd=R.REPO_ROOT, env=os.environ | {"GRUBOOK_BOOK_RESULTS": str(folder)},
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert "grubook_book_results" in proc.stdout, "the changed results folder did not rebuild the environment"
+    claims_page, experiment_page = pages(out / "html")
     assert "As printed it raises IndexError: no such message" in claims_page
     # The page shows the error as inline code, which Sphinx splits into one span per word.
     assert "IndexError: no such message" in " ".join(experiment_page.split())

@@ -3,6 +3,7 @@ parameters through papermill on the local Dask cluster, and every toleranced met
 the committed value."""
 
 import json
+import time
 
 import pytest
 
@@ -23,9 +24,22 @@ def committed():
 
 
 @pytest.fixture(scope="session")
-def rerun(committed, tmp_path_factory):
+def rerun(committed, tmp_path_factory, request):
+    """Every experiment re-run with its full parameters, every job run (no cache). Each experiment's
+    wall time is printed as it finishes, next to the committed run's: a CI log cut off by its time
+    limit still says how far the re-run got and how fast this machine is against the committed one."""
     folder = tmp_path_factory.mktemp("reproduced")
-    return reproduce(list(experiments.NAMES), results_dir=folder, progress=False, cache=False)   # every job runs
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    start = time.perf_counter()
+
+    def report(name, results):
+        wall, before = results["provenance"]["wall_seconds"], committed[name]["provenance"]["wall_seconds"]
+        with capture.global_and_fixture_disabled():
+            print(f"\n  full re-run: {name} took {wall:.0f} s (the committed run {before:.0f} s, "
+                  f"{wall / before:.2f}x); {time.perf_counter() - start:.0f} s so far", flush=True)
+
+    return reproduce(list(experiments.NAMES), results_dir=folder, progress=False, cache=False,   # every job runs
+                     on_published=report)
 
 
 @pytest.mark.reproduce

@@ -217,9 +217,12 @@ def test_the_abandoned_cell_task_of_an_interrupted_run_goes_to_the_log_and_other
 def test_quick_run_writes_sealed_results_with_provenance_and_clears_leftovers(tmp_path):
     (tmp_path / ".staging-seed_example-old").mkdir()                  # left by a killed older runner
     (tmp_path / ".seed_example.json.x1y2.tmp").write_text("{")         # an atomic write cut short
-    out = reproduce(["seed_example"], quick=True, results_dir=tmp_path, progress=False, workers=2, cache=False)
+    published = []
+    out = reproduce(["seed_example"], quick=True, results_dir=tmp_path, progress=False, workers=2, cache=False,
+                    on_published=lambda name, results: published.append((name, results["seal"])))
     res = load("seed_example", tmp_path)                                # verified: seal and aggregates
     assert res == out["seed_example"]
+    assert published == [("seed_example", res["seal"])]                 # told once, with what was published
     prov = res["provenance"]
     assert set(prov) >= {"packages", "cpu", "platform", "wall_seconds", "git_commit", "fingerprint",
                          "keras", "execution"}

@@ -421,7 +421,7 @@ def _prune_logs() -> None:
 def reproduce(names=None, *, quick: bool = False, overrides: dict | None = None,
               results_dir: Path | None = None, experiments_dir: Path = EXPERIMENTS_DIR,
               progress: bool = True, workers: int | None = None, scheduler: str | None = None,
-              cache: bool = True, cache_dir: Path | None = None) -> dict[str, dict]:
+              cache: bool = True, cache_dir: Path | None = None, on_published=None) -> dict[str, dict]:
     """Run experiments and publish their results; returns {name: results}.
 
     Quick runs use each experiment's small settings and, unless told otherwise, write to
@@ -432,6 +432,8 @@ def reproduce(names=None, *, quick: bool = False, overrides: dict | None = None,
     ``scheduler``: a Dask scheduler address (default ``$GRUBOOK_SCHEDULER``), ``"serial"`` for
     in-process execution, or None for a local cluster of ``workers`` processes (default: one per core).
     ``cache``: take unchanged jobs from the job cache (``cache_dir``, default ``_build/cache/jobs``).
+    ``on_published(name, results)`` is called as each experiment's results are published (CI prints
+    each experiment's wall time with it, so a run cut short still shows how far it got and how fast).
     """
     from ..jobs.cache import CACHE_ENV, DEFAULT_CACHE_DIR
     from ..jobs.cluster import SCHEDULER_ENV, check_loopback, local_cluster, resolve_scheduler
@@ -491,6 +493,8 @@ def reproduce(names=None, *, quick: bool = False, overrides: dict | None = None,
                     for item in plans:
                         bar.experiment(item.experiment)
                         out[item.experiment] = _run_one(item, results_dir, run_folder, log_folder)
+                        if on_published is not None:
+                            on_published(item.experiment, out[item.experiment])
             finally:
                 bar.close()
                 _stop_new_processes(before)

@@ -12,6 +12,9 @@ drawn from them, and a page is rebuilt when a results file or a grubook module i
 - **Dependencies.** Sphinx rebuilds a page only when its own source changed. Every page that
   mentions ``grubook`` therefore records the results files and the package's modules as
   dependencies, and is re-read and re-executed when one of them is newer than its last build.
+  The results folder itself is a configuration value (``grubook_book_results``) that rebuilds the
+  environment when it changes, so a build from another folder re-reads every page, even into an
+  output folder built from the committed results, whose recorded files did not change.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ def check_results(results_dir: Path = BOOK_RESULTS_DIR) -> None:
 
 def _check(app, config):
     check_results()
+    config.grubook_book_results = str(Path(BOOK_RESULTS_DIR).resolve())
     os.environ[RENDER_ENV] = str(BOOK_RESULTS_DIR)     # inherited by every kernel MyST-NB starts
 
 
@@ -63,6 +67,7 @@ def _note_dependencies(app, docname, source):
 
 
 def setup(app):
+    app.add_config_value("grubook_book_results", "", "env")   # set from the environment at config-inited
     app.connect("config-inited", _check)
     app.connect("source-read", _note_dependencies)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
