@@ -29,7 +29,7 @@ def test_every_notebook_default_and_quick_setting_is_valid(name):
     ("seed_example", "epochs", 2.5, r"'epochs' must be an integer in \[1, 100000\], got 2.5"),
     ("long_range", "lengths", [50, 1], r"'lengths' must be .*each an integer in \[2, 100000\], got \[50, 1\]"),
     ("long_range", "max_steps", 10**9, r"'max_steps' must be an integer in \[1, 10000000\], got 1000000000"),
-    ("long_range", "simple_rnn_lengths", [50, 70], r"'simple_rnn_lengths' must be a subset of lengths \[50, 100, 200, 400\], got \[50, 70\]"),
+    ("long_range", "simple_rnn_lengths", [50, 70], r"'simple_rnn_lengths' must be a subset of lengths \[50, 100, 200\], got \[50, 70\]"),
     ("counting", "test_max_n", 20, r"'test_max_n' must be larger than train_max_n \(20\), got 20"),
     ("efficiency", "modes", ["jax"], r"'modes' must be"),
     ("seed_example", "seeds", list(range(1001)), r"'seeds' must be a list of 1 to 1000 distinct values"),
@@ -38,7 +38,7 @@ def test_every_notebook_default_and_quick_setting_is_valid(name):
     ("real_sequences", "seeds", [], r"'seeds' must be a list of 1 to 1000 distinct values.*got \[\]"),
     ("real_sequences", "datasets", ["mnist"], r"'datasets' must be .*\['digits', 'italy_power_demand'\]"),
     ("overfitting", "dropout_rates", [1.0], r"'dropout_rates' must be .*got \[1.0\]"),
-    ("long_range", "analysis_length", 77, r"'analysis_length' must be one of lengths \[50, 100, 200, 400\], got 77"),
+    ("long_range", "analysis_length", 77, r"'analysis_length' must be one of lengths \[50, 100, 200\], got 77"),
 ])
 def test_bad_values_are_named(name, key, value, expected):
     with pytest.raises(spec.ParameterError, match=expected):
@@ -62,7 +62,7 @@ def test_validation_happens_before_any_experiment_runs(tmp_path, monkeypatch):
 
     long_range = experiments.get("long_range")
     lengths = long_range.PARAMETERS["lengths"]
-    assert lengths.default == [50, 100, 200, 400]
+    assert lengths.default == [50, 100, 200]
     monkeypatch.setitem(long_range.PARAMETERS, "lengths", dataclasses.replace(lengths, default=[1]))
     results_dir = tmp_path / "results"
     with pytest.raises(spec.ParameterError, match=r"long_range: parameter 'lengths'.*got \[1\]"):

@@ -13,7 +13,7 @@ PARAMETERS = {
     "seeds": Parameter([0, 1, 2, 3, 4], SEEDS, quick=[0]),
     "T": Parameter(50, int_at_least(2, 100_000), quick=10, note="adding-problem length"),
     "units": Parameter(32, UNITS, quick=8, note="hidden units of both layers"),
-    "steps": Parameter(300, int_at_least(1, 10**6), quick=12, note="training steps (one batch each)"),
+    "steps": Parameter(200, int_at_least(1, 10**6), quick=12, note="training steps (one batch each)"),
     "batch_size": Parameter(64, BATCH),
     "learning_rate": Parameter(0.01, number_in(0, 1, low_open=True)),
     "eval_every": Parameter(25, int_at_least(1, 10**6), quick=6, note="steps between test-MSE evaluations"),

@@ -14,7 +14,7 @@ PARAMETERS = {
     "param_budget": Parameter(20000, BUDGET, quick=500, note="recurrent-layer parameters per cell"),
     "embedding": Parameter(32, int_at_least(1, 4096), quick=4, note="width of the character embedding"),
     "window": Parameter(64, int_at_least(2, 100_000), quick=8, note="characters per training window (and per scoring window)"),
-    "steps": Parameter(1000, int_at_least(1, 10**7), quick=5, note="training steps (one batch of windows each)"),
+    "steps": Parameter(500, int_at_least(1, 10**7), quick=5, note="training steps (one batch of windows each)"),
     "batch_size": Parameter(32, BATCH),
     "learning_rate": Parameter(0.005, number_in(0, 1, low_open=True)),
     "temperatures": Parameter([0.5, 1.0], list_of(number_in(0, 100, low_open=True), max_len=10),

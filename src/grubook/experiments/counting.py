@@ -14,7 +14,7 @@ PARAMETERS = {
     "param_budget": Parameter(400, BUDGET, note="recurrent-layer parameters per cell (9 LSTM, 10 GRU, 19 SimpleRNN units)"),
     "train_max_n": Parameter(20, int_at_least(1, 10_000), quick=4, note="trained on n = 1 ... 20 (strings of up to 40 symbols)"),
     "test_max_n": Parameter(100, int_at_least(1, 10_000), quick=8, note="tested on n = 1 ... 100 (up to 200 symbols)"),
-    "steps": Parameter(1500, int_at_least(1, 10**6), quick=20, note="full-batch training steps"),
+    "steps": Parameter(1000, int_at_least(1, 10**6), quick=20, note="full-batch training steps"),
     "learning_rate": Parameter(0.01, number_in(0, 1, low_open=True)),
 }
 

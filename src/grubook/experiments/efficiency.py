@@ -21,7 +21,7 @@ PARAMETERS = {
     "lengths": Parameter([50, 200], LENGTHS, quick=[20]),
     "units": Parameter([32, 128], list_of(UNITS), quick=[16]),
     "batch_size": Parameter(64, BATCH),
-    "repeats": Parameter(24, int_at_least(2, 100_000), quick=3, note="timed steps per cell and configuration, in turns"),
+    "repeats": Parameter(10, int_at_least(2, 100_000), quick=3, note="timed steps per cell and configuration, in turns"),
 }
 
 

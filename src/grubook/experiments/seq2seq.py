@@ -15,7 +15,7 @@ PARAMETERS = {
     "units": Parameter(64, UNITS, quick=8, note="decoder state; the bidirectional encoder has units // 2 per direction"),
     "train_max_len": Parameter(8, int_at_least(1, 1000), quick=3, note="trained on strings of 1 ... 8 digits"),
     "test_max_len": Parameter(10, int_at_least(1, 1000), quick=4, note="tested on 1 ... 10 digits (9 and 10: longer than any trained on)"),
-    "steps": Parameter(1500, int_at_least(1, 10**7), quick=10, note="training steps (one batch each)"),
+    "steps": Parameter(1000, int_at_least(1, 10**7), quick=10, note="training steps (one batch each)"),
     "batch_size": Parameter(64, BATCH),
     "learning_rate": Parameter(0.005, number_in(0, 1, low_open=True)),
     "test_per_length": Parameter(200, int_at_least(1, 100_000), quick=10, note="test strings per length"),

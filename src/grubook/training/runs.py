@@ -40,14 +40,15 @@ def adding_run(cell: str, T: int, seed: int, *, param_budget: int, steps: int, b
     units = models.units_for_budget(cell, param_budget, features=2)
     model = models.build(cell, units, time=T, features=2, outputs=1, head="linear", seed=seed,
                          chrono_t_max=T if chrono else None)
-    key = (cell, T, units, learning_rate, clipnorm)          # initial weights are copied in: chrono shares it
+    key = (cell, T, units, learning_rate, clipnorm, eval_every)  # initial weights are copied in: chrono shares it
     if compiled is not None and key in compiled:
         reused = compiled[key]
         reused.set_weights(model.get_weights())
         loop.reset_optimizer(reused)
         model = reused
     else:
-        loop.compile_model(model, loss="mse", learning_rate=learning_rate, clipnorm=clipnorm)
+        loop.compile_model(model, loss="mse", learning_rate=learning_rate, clipnorm=clipnorm,
+                           steps_per_execution=eval_every)
         if compiled is not None:
             compiled[key] = model
     curve = loop.train_adding(model, T=T, steps=steps, batch_size=batch_size, eval_every=eval_every,
@@ -110,7 +111,7 @@ def article_layer_run(seed: int, *, T: int, units: int, steps: int, batch_size: 
         if step % eval_every == 0 or step == steps:
             curve["steps"].append(step)
             for name in names:
-                curve[name].append(float(pair[name].evaluate(x_test, y_test, batch_size=1000, verbose=0)))
+                curve[name].append(float(pair[name].test_on_batch(x_test, y_test, return_dict=True)["loss"]))
     return {"units": units, "params": count_params("GRU", units, 2, reset_after=False),
             "initial_output_gap": initial_gap, "curve": curve,
             "log_step_time_ratios": np.log(ratios).tolist()}
