@@ -68,13 +68,13 @@ test-fast: $(STAMP)
 
 # Units run on a local Dask cluster (one single-threaded worker per core). WORKERS=N sizes it;
 # SCHEDULER=tcp://host:8786 (or GRUBOOK_SCHEDULER) uses an existing cluster instead.
-CLUSTER := $(if $(SCHEDULER),--scheduler $(SCHEDULER),$(if $(WORKERS),--workers $(WORKERS)))
+REPRODUCE_OPTIONS := $(if $(SCHEDULER),--scheduler $(SCHEDULER),$(if $(WORKERS),--workers $(WORKERS))) $(if $(NO_CACHE),--no-cache)
 
 reproduce: $(STAMP)
-	$(PY) -m grubook reproduce $(CLUSTER) $(EXPERIMENTS)
+	$(PY) -m grubook reproduce $(REPRODUCE_OPTIONS) $(EXPERIMENTS)
 
 reproduce-quick: $(STAMP)
-	$(PY) -m grubook reproduce --quick $(CLUSTER) $(EXPERIMENTS)
+	$(PY) -m grubook reproduce --quick $(REPRODUCE_OPTIONS) $(EXPERIMENTS)
 
 status: $(STAMP)
 	$(PY) -m grubook status
