@@ -5,7 +5,8 @@ requirements.lock), injected into each page by Playwright; nothing is fetched at
 browser context blocks every request that is not to the local server). Every page is checked at
 phone and laptop width in light and dark mode, after MathJax has typeset it. Every HTML file under
 the built book is a page (test_browser.book_pages), so an edition built into the same folder, the
-Chinese one among them, is checked with the rest.
+Chinese one among them, is checked with the rest. Each page is loaded once per width and mode for
+these rules and test_browser's readability checks together (tests/page_visits.py).
 
 Serious and critical violations fail the test; each is listed with its rule, the page, the mode,
 the width and the element. All violations, the minor ones too, are kept per width and mode in
@@ -17,8 +18,6 @@ import re
 from pathlib import Path
 
 import pytest
-
-from test_browser import book_pages
 
 pytestmark = pytest.mark.browser
 
@@ -51,27 +50,18 @@ def describe(violation: dict, node: dict, rel: str, mode: str, width: int) -> st
 @pytest.mark.parametrize("mode", ["light", "dark"])
 @pytest.mark.parametrize("width", [390, 1280])
 def test_every_page_passes_wcag_aa_in_axe_core(built_book, server, browser, width, mode):
+    from page_visits import visit_every_page
+
     REPORTS.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=mode)
-    context.route(re.compile(r"^(?!http://127\.0\.0\.1).*"), lambda route: route.abort())
-    failures, report, engine = [], {}, None
-    for page_path in book_pages(built_book):
-        rel = page_path.relative_to(built_book).as_posix()
-        page = context.new_page()
-        page.goto(f"{server}/{rel}", wait_until="load")
-        if page.evaluate("document.querySelectorAll('.math').length") > 0:
-            # Check what a reader gets: typeset math, with MathJax's assistive MathML.
-            page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000)
-            page.evaluate("MathJax.startup.promise")
-        assert page.evaluate("document.documentElement.dataset.theme") == mode, rel
-        engine, violations = axe_violations(page)
-        page.close()
-        report[rel] = violations
+    visits = visit_every_page(built_book, server, browser, width, mode)
+    failures, report = [], {}
+    for rel, seen in visits["pages"].items():
+        assert seen["theme"] == mode, rel
+        report[rel] = seen["axe"]
         failures += [describe(v, node, rel, mode, width)
-                     for v in violations if v["impact"] in FAILING_IMPACTS for node in v["nodes"]]
-    context.close()
+                     for v in seen["axe"] if v["impact"] in FAILING_IMPACTS for node in v["nodes"]]
     (REPORTS / f"axe-{width}px-{mode}.json").write_text(json.dumps(report, indent=1))
-    assert not failures, (f"axe-core {engine}: {len(failures)} serious or critical WCAG violations "
+    assert not failures, (f"axe-core {visits['engine']}: {len(failures)} serious or critical WCAG violations "
                           f"(all violations in {REPORTS}):\n" + "\n".join(failures))
 
 

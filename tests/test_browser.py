@@ -121,40 +121,18 @@ def test_every_page_reads_well_at_phone_and_laptop_width_in_both_modes(built_boo
     mode really applies and leaves figures on an opaque background, chapter figures have alt text,
     and no log line from TensorFlow or papermill is on any page. Screenshots are kept per width
     and mode in _build/screenshots."""
-    folder = SCREENSHOTS / f"{width}px-{mode}"
-    folder.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=mode)
-    context.route(re.compile(r"^(?!http://127\.0\.0\.1).*"), lambda route: route.abort())
+    from page_visits import visit_every_page
+
     problems = []
-    for page_path in book_pages(built_book):
-        rel = page_path.relative_to(built_book).as_posix()
-        page = context.new_page()
-        page.goto(f"{server}/{rel}", wait_until="load")
-        if page.evaluate("document.querySelectorAll('.math').length") > 0:
-            page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000)
-            page.evaluate("MathJax.startup.promise")
-        theme = page.evaluate("document.documentElement.dataset.theme")
-        if theme != mode:
-            problems.append(f"{rel}: {mode} mode requested by the system, page shows {theme!r}")
-        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        if overflow > 1:
-            wide = page.evaluate("""() => [...document.querySelectorAll('article *')]
-                .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
-                .filter(e => !e.closest('.table-wrapper, .highlight, mjx-container, .output'))
-                .slice(0, 3).map(e => e.tagName + '.' + e.className + ': ' + (e.textContent || '').slice(0, 40))""")
-            problems.append(f"{rel}: the page scrolls sideways by {overflow} px; widest: {wide}")
-        text = page.inner_text("article") if page.query_selector("article") else page.inner_text("body")
-        if LOG_LINE.search(text):
-            problems.append(f"{rel}: a log line is on the page: {LOG_LINE.search(text).group(0)!r}")
-        # Chapter figures and experiment-page figures alike (Sphinx's fallback alt is the file name).
-        missing_alt = page.evaluate("""() => [...document.querySelectorAll('article img')]
-            .filter(i => !(i.getAttribute('alt') || '').trim() || /\\.(png|svg|jpe?g)$/.test(i.getAttribute('alt')))
-            .map(i => i.getAttribute('src'))""")
-        if missing_alt:
-            problems.append(f"{rel}: figures without alt text: {missing_alt[:3]}")
-        page.screenshot(path=str(folder / (rel.replace("/", "__").removesuffix(".html") + ".png")), full_page=True)
-        page.close()
-    context.close()
+    for rel, seen in visit_every_page(built_book, server, browser, width, mode)["pages"].items():
+        if seen["theme"] != mode:
+            problems.append(f"{rel}: {mode} mode requested by the system, page shows {seen['theme']!r}")
+        if seen["overflow"] > 1:
+            problems.append(f"{rel}: the page scrolls sideways by {seen['overflow']} px; widest: {seen['widest']}")
+        if LOG_LINE.search(seen["text"]):
+            problems.append(f"{rel}: a log line is on the page: {LOG_LINE.search(seen['text']).group(0)!r}")
+        if seen["missing_alt"]:
+            problems.append(f"{rel}: figures without alt text: {seen['missing_alt'][:3]}")
     assert not problems, "\n".join(problems)
 
 
