@@ -90,12 +90,13 @@ def test_no_tolerance_is_wider_than_the_distance_to_a_verdict_threshold():
     assert not too_wide, too_wide
 
 
-# Known to fail with the committed results, and kept visible rather than loosened: they were made on
-# this workplace's Intel Xeon machine type, where the cold reproduction took 2,423 s of wall time in
-# all (long_range 1,104 s); the same jobs, with bit-identical numbers, took 884 s on the AMD EPYC type
-# the budget was met on. Buying the budget back on the slower machine is open work (issue 16 note).
-@pytest.mark.xfail(reason="full reproduction on the Intel Xeon machine type exceeds 900 s (2,423 s measured)",
-                   strict=False)
+# Known to fail with the committed results, and kept visible rather than loosened. The experiments
+# were resized to the budget (issue-18 CI note): the same resized jobs would take about 865 s on the
+# Intel Xeon machine that made the earlier results (its seed_example, unchanged, took 103 s), but the
+# committed run was made on a machine of the same type that ran 2.7 times slower that day
+# (seed_example 278 s; 2,336 s in all). CI's machines have varied between those two speeds.
+@pytest.mark.xfail(reason="the committed run took 2,336 s on a slow Intel Xeon machine (about 865 s at the "
+                          "speed of the machine that made the earlier results)", strict=False)
 def test_committed_results_fit_the_time_budget():
     walls = {name: load(name, RESULTS_DIR)["provenance"]["wall_seconds"] for name in experiments.NAMES}
     assert sum(walls.values()) <= FULL_REPRODUCTION_BUDGET_SECONDS, walls

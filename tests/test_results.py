@@ -117,7 +117,7 @@ def test_status_reports_missing_fresh_stale_and_custom_parameters(tmp_path):
     # Made on purpose with --set epochs=3: fresh for its own parameters, but not the book's defaults.
     published_copy(tmp_path, "overfitting", edit=made_with("overfitting", epochs=3))
     row = next(r for r in status(results_dir=tmp_path) if r["experiment"] == "overfitting")
-    assert row["status"] == "custom" and any("epochs=3 (default 60)" in line for line in row["detail"]), row
+    assert row["status"] == "custom" and any("epochs=3 (default 40)" in line for line in row["detail"]), row
     # The same parameters without the job keys they give: the plan changed, so the file is stale.
     published_copy(tmp_path, "overfitting", edit=lambda d: d["parameters"].update(epochs=3))
     assert state(tmp_path)["overfitting"] == "stale"

@@ -91,6 +91,23 @@ def test_compiled_training_keeps_xla_with_op_determinism():
     assert model.jit_compile is True
 
 
+def test_steps_per_execution_changes_no_number_of_the_adding_loop():
+    """train_adding runs the steps between two evaluations in one compiled call when the model is
+    compiled with steps_per_execution=eval_every: the same steps, so the same curve, bit for bit,
+    as one call per step (a last chunk shorter than eval_every included)."""
+    x_test, y_test = tasks.adding_problem(40, 12, np.random.default_rng(1))
+    curves = []
+    for per_call in (1, 10):
+        loop.seed_everything(0)
+        model = models.build("GRU", 6, time=12, features=2, outputs=1, head="linear", seed=0)
+        loop.compile_model(model, loss="mse", learning_rate=0.01, clipnorm=1.0, steps_per_execution=per_call)
+        curve = loop.train_adding(model, T=12, steps=25, batch_size=8, eval_every=10, rng=np.random.default_rng(2),
+                                  x_test=x_test, y_test=y_test, generate=tasks.adding_problem)
+        curves.append((curve["steps"], curve["test_mse"]))
+    assert curves[0][0] == curves[1][0] == [10, 20, 25]
+    assert curves[0][1] == curves[1][1]
+
+
 def test_early_stopping_needs_validation_data():
     with pytest.raises(ValueError, match="needs validation data"):
         loop.fit_classifier(None, np.zeros((4, 3, 1)), np.zeros(4), epochs=1, batch_size=2, seed=0,
