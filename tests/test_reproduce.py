@@ -91,7 +91,7 @@ def test_no_tolerance_is_wider_than_the_distance_to_a_verdict_threshold():
 
 
 # Known to fail with the committed results, and kept visible rather than loosened. The experiments
-# were resized to the budget (issue-18 CI note): the same resized jobs would take about 865 s on the
+# were resized to the budget in December 2026: the same resized jobs would take about 865 s on the
 # Intel Xeon machine that made the earlier results (its seed_example, unchanged, took 103 s), but the
 # committed run was made on a machine of the same type that ran 2.7 times slower that day
 # (seed_example 278 s; 2,336 s in all). CI's machines have varied between those two speeds.
