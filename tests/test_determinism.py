@@ -129,5 +129,5 @@ def test_reusing_a_compiled_model_starts_from_the_same_point_as_a_new_one():
     cache = {}
     runs.adding_run("GRU", 30, 0, compiled=cache, **args)
     reused = runs.adding_run("GRU", 30, 1, compiled=cache, **args)
-    assert reused["model"] is cache[("GRU", 30, reused["units"], 0.01, 1.0)]
+    assert len(cache) == 1 and next(iter(cache.values())) is reused["model"]   # seed 0's model, reused
     assert reused["curve"]["test_mse"] == fresh                  # bit for bit
