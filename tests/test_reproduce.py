@@ -9,13 +9,12 @@ import pytest
 
 from grubook import experiments
 from grubook.execution.freshness import status
-from grubook.execution.notebooks import preflight, reproduce
+from grubook.execution.notebooks import FULL_REPRODUCTION_BUDGET_SECONDS, preflight, reproduce
 from grubook.experiments import spec
 from grubook.results.compare import compare, format_comparison
 from grubook.results.files import RESULTS_DIR, load
 from grubook.verdicts import claims
 
-FULL_REPRODUCTION_BUDGET_SECONDS = 900      # 15 minutes on the 2-core CI machine
 
 
 @pytest.fixture(scope="session")
@@ -91,11 +90,11 @@ def test_no_tolerance_is_wider_than_the_distance_to_a_verdict_threshold():
 
 
 # Known to fail with the committed results, and kept visible rather than loosened. The experiments
-# were resized to the budget in December 2026: the same resized jobs would take about 865 s on the
+# were resized to the budget in December 2026: the same resized jobs would take about 860 s on the
 # Intel Xeon machine that made the earlier results (its seed_example, unchanged, took 103 s), but the
 # committed run was made on a machine of the same type that ran 2.7 times slower that day
 # (seed_example 278 s; 2,336 s in all). CI's machines have varied between those two speeds.
-@pytest.mark.xfail(reason="the committed run took 2,336 s on a slow Intel Xeon machine (about 865 s at the "
+@pytest.mark.xfail(reason="the committed run took 2,336 s on a slow Intel Xeon machine (about 860 s at the "
                           "speed of the machine that made the earlier results)", strict=False)
 def test_committed_results_fit_the_time_budget():
     walls = {name: load(name, RESULTS_DIR)["provenance"]["wall_seconds"] for name in experiments.NAMES}
