@@ -28,7 +28,7 @@ pdf: $(STAMP)
 	$(VENV)/bin/jupyter-book build . --builder pdflatex -W -n --keep-going
 	mkdir -p _build/html && cp _build/latex/grubook.pdf _build/html/grubook.pdf
 
-.PHONY: book test test-fast reproduce reproduce-quick status bench lock clean venv lab system-packages
+.PHONY: book test test-fast reproduce reproduce-quick drift status bench lock clean venv lab system-packages
 
 venv: $(STAMP)
 
@@ -72,6 +72,10 @@ REPRODUCE_OPTIONS := $(if $(SCHEDULER),--scheduler $(SCHEDULER),$(if $(WORKERS),
 
 reproduce: $(STAMP)
 	$(PY) -m grubook reproduce $(REPRODUCE_OPTIONS) $(EXPERIMENTS)
+
+# The same runs with every initial weight moved by one ulp, into experiments/results-perturbed (re-run drift).
+drift: $(STAMP)
+	$(PY) -m grubook drift $(if $(SCHEDULER),--scheduler $(SCHEDULER),$(if $(WORKERS),--workers $(WORKERS))) $(EXPERIMENTS)
 
 reproduce-quick: $(STAMP)
 	$(PY) -m grubook reproduce --quick $(REPRODUCE_OPTIONS) $(EXPERIMENTS)

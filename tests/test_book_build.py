@@ -129,3 +129,71 @@ def test_the_book_follows_its_results(built_book, tmp_path):
     assert "As printed it raises IndexError: no such message" in claims_page
     # The page shows the error as inline code, which Sphinx splits into one span per word.
     assert "IndexError: no such message" in " ".join(experiment_page.split())
+
+
+# Words that call a comparison. In the prose a reader sees, they may appear only inside glued text
+# (a number or a word computed by grubook.verdicts.decide) or in the glued findings of an experiment.
+COMPARISON_WORDS = re.compile(r"\b(above|below|on par|cannot be told apart|indistinguishable|beats?|beaten|"
+                              r"loses? to|better than|worse than|outperforms?|faster than|slower than|ahead of)\b",
+                              re.I)
+# Uses that compare nothing measured: a place on the page, or a threshold that defines a measure.
+NOT_A_COMPARISON = re.compile(
+    r"(?:(?:cell|check|table|figure|list|findings|limits|step|layer|claims|code|recorded|paragraph)s? (?:below|above))"
+    r"|(?:see (?:below|above))|(?:(?:below|above) (?:⟨glued⟩|⟨code⟩|−?\d))|(?:falls? below)"
+    r"|(?:[“\"](?:above|below|on par|indistinguishable)\b)", re.I)       # a word named, not used
+
+
+def prose_outside_glue(html: str) -> str:
+    """The text of a page's article that is neither glued, nor code, output, math nor a table."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    main = soup.find("main") or soup
+    for tag in main.select(".pasted-text, .pasted-inline"):
+        tag.replace_with(" ⟨glued⟩ ")
+    for tag in main.select("p code, li code"):
+        tag.replace_with(" ⟨code⟩ ")
+    for tag in main.select(".glued-findings, .cell, .cell_output, pre, code, .math, math, table, script, style, "
+                           "nav, .bd-sidebar-secondary, .prev-next-area, .footnote, aside"):
+        tag.decompose()
+    return re.sub(r"\s+", " ", main.get_text(" "))
+
+
+def test_comparison_words_in_the_prose_come_from_the_decision_rule(built_book):
+    """Every "above", "below", "on par" ... a reader sees is glued from a Decision, or names a place
+    on the page or a threshold; a sentence typed into a page cannot call a comparison."""
+    typed = []
+    for page in sorted(built_book.glob("book/*.html")) + sorted(built_book.glob("experiments/*.html")):
+        text = prose_outside_glue(page.read_text())
+        for m in COMPARISON_WORDS.finditer(text):
+            allowed = any(a.start() <= m.start() and m.end() <= a.end()
+                          for a in NOT_A_COMPARISON.finditer(text, max(0, m.start() - 40), m.end() + 15))
+            if not allowed:
+                typed.append((page.name, text[max(0, m.start() - 30):m.end() + 15]))
+    assert not typed, typed
+
+
+def test_prose_outside_glue_drops_glue_and_keeps_typed_words():
+    html = ("<main><p>The GRU is <span class='pasted-text'>above</span> the LSTM, and typed below the LSTM.</p>"
+            "<div class='glued-findings'><p>The LSTM's reach is above the GRU's.</p></div>"
+            "<div class='cell'><pre>x = 'above'</pre></div></main>")
+    text = prose_outside_glue(html)
+    assert "⟨glued⟩" in text and "reach" not in text and "x =" not in text
+    assert [m.group(0) for m in COMPARISON_WORDS.finditer(text)] == ["below"]
+
+
+def test_a_chapter_and_an_experiment_page_say_the_same_of_one_comparison(built_book):
+    """The at_work chapter and the chrono page both print the one decision of chrono's steps to
+    solve (default − chrono), so neither can call it something the other does not."""
+    import html
+
+    from grubook import experiments
+    from grubook.results.files import load
+    from grubook.results.view import Results
+
+    c = experiments.get("chrono").comparisons(Results(load("chrono")))["default − chrono"]
+    text = lambda page: html.unescape(page_text((built_book / page).read_text())).replace("’", "'")
+    at_work, chrono = text("book/at_work.html"), text("experiments/chrono.html")
+    assert c.interval() in at_work and c.interval() in chrono
+    word = {"holds": "in chrono's favour", "fails": "not in chrono's favour", "undecided": "undecided"}[c.outcome]
+    assert f"the comparison is {word}" in re.sub(r"\s+", " ", at_work)

@@ -93,3 +93,22 @@ def test_no_loopback_gives_a_clear_error_instead_of_a_kernel_timeout(tmp_path):
     proc = grubook("reproduce", "seed_example", "--quick", "--results-dir", str(tmp_path),
                    prefix=("unshare", "-n"), timeout=120)
     assert_one_line_error(proc, r"cannot open a socket on 127\.0\.0\.1 \(loopback\)")
+
+
+def test_drift_refuses_an_unknown_experiment_in_one_line_before_any_work():
+    from grubook.verdicts.drift import PERTURBED_RESULTS_DIR
+
+    before = sorted(PERTURBED_RESULTS_DIR.glob("*")) if PERTURBED_RESULTS_DIR.is_dir() else []
+    proc = grubook("drift", "no_such_experiment")
+    assert_one_line_error(proc, r"unknown experiment 'no_such_experiment'")
+    after = sorted(PERTURBED_RESULTS_DIR.glob("*")) if PERTURBED_RESULTS_DIR.is_dir() else []
+    assert after == before
+
+
+def test_a_perturbed_run_never_goes_into_the_committed_results():
+    before = committed_state()
+    proc = grubook("reproduce", "seed_example", prefix=("env", "GRUBOOK_PERTURB_ULP=1"))
+    assert_one_line_error(proc, r"GRUBOOK_PERTURB_ULP is set: runs with perturbed initial weights never go into")
+    proc = grubook("reproduce", "seed_example", "--results-dir", "/tmp/never", prefix=("env", "GRUBOOK_PERTURB_ULP=x"))
+    assert_one_line_error(proc, r"GRUBOOK_PERTURB_ULP must be a whole number of ulps from 0 to 1000, got 'x'")
+    assert committed_state() == before

@@ -51,42 +51,34 @@ def test_experiment_reproduces_committed_results(committed, rerun, name):
 
 @pytest.mark.reproduce
 def test_verdicts_recomputed_from_the_rerun_match_the_committed_ones(committed, rerun):
-    before = {row["name"]: row["verdict"] for row in claims.audit(committed)}
-    after = {row["name"]: row["verdict"] for row in claims.audit(rerun)}
-    assert after == before, [(name, before[name], after[name]) for name in before if after[name] != before[name]]
+    """Every decision on the re-run has the committed outcome, except a borderline one (moving its
+    bounds by the measured drift could change it), which may flip; and a verdict may change only
+    through such a decision."""
+    from grubook.verdicts.comparisons import every_decision
+
+    before, after = every_decision(committed), every_decision(rerun)
+    assert set(after) == set(before)
+    flipped = [(key, before[key].outcome, after[key].outcome) for key in before
+               if after[key].outcome != before[key].outcome and not before[key].borderline]
+    assert not flipped, flipped
+    rows_before, rows_after = claims.audit(committed), claims.audit(rerun)
+    for old, new in zip(rows_before, rows_after):
+        assert new["verdict"] == old["verdict"] or old["borderline"], (old["name"], old["verdict"], new["verdict"])
 
 
-def _slack(comparison, results_by_experiment):
-    """How far a comparison's estimate may move while every metric it is computed from stays
-    within its tolerance (first order): the sum of the tolerances of a difference, or of the
-    relative tolerances of a ratio times the ratio."""
-    from grubook.results.compare import metric
+def test_every_compared_quantity_has_a_measured_drift():
+    """The perturbed rerun (python -m grubook drift) is of the committed results' code and
+    parameters, and it measures every quantity the book compares, except exact ones (counted, not
+    sampled). After any change that stales a result, the drift run must be repeated too."""
+    from grubook.verdicts import drift as drift_measure
+    from grubook.verdicts.comparisons import every_comparison
 
-    total = 0.0
-    for experiment, name in comparison["sources"]:
-        res = results_by_experiment[experiment]
-        tol, value = res["tolerances"][name], metric(res, name)
-        absolute = tol["abs"] if "abs" in tol else tol["rel"] * abs(value)
-        total += absolute if comparison["kind"] in ("difference", "parity") else absolute / abs(value)
-    return total * abs(comparison["estimate"]) if comparison["kind"] == "ratio" else total
-
-
-def test_no_tolerance_is_wider_than_the_distance_to_a_verdict_threshold():
-    """CI accepts a re-run whose metrics stay within their tolerances; such a re-run must not be
-    able to carry a decided comparison across its threshold (a flip CI would wave through)."""
     committed = {name: load(name, RESULTS_DIR) for name in experiments.NAMES}
-    too_wide = []
-    for row in claims.audit(committed):
-        for c in row["comparisons"]:
-            if c["outcome"] == claims.UNDECIDED or not c["sources"]:
-                continue
-            if c["kind"] == "parity":
-                distance = abs(c["threshold"] - abs(c["estimate"]))
-            else:
-                distance = abs(c["estimate"] - c["threshold"])
-            if _slack(c, committed) >= distance:
-                too_wide.append((row["name"], c["label"], round(distance, 4), round(_slack(c, committed), 4)))
-    assert not too_wide, too_wide
+    measured = drift_measure.measured()
+    assert not measured.unmatched, f"the perturbed rerun is stale for {measured.unmatched}: run `python -m grubook drift`"
+    unmeasured = [key for key, c in every_comparison(committed, measured).items()
+                  if not measured.measured_for(key) and not c["covers"].startswith("exact")]
+    assert not unmeasured, unmeasured
 
 
 # Known to fail with the committed results, and kept visible rather than loosened. The experiments

@@ -19,11 +19,14 @@ Rooms, each for one kind of change; arrows point one way only (``gru`` and ``dat
                     jobs, ``published`` the published numbers experiments are compared with
 - ``jobs``          a job is one training run: ``run`` (Dask fan-out and the job cache),
                     ``cluster`` (the local cluster), ``cache``, ``fingerprint`` (the code a job
-                    reaches, docstrings and comments left out), ``environment`` (provenance)
+                    reaches, docstrings and comments left out), ``environment`` (provenance),
+                    ``perturb`` (initial weights moved by one ulp, for the drift run)
 - ``results``       ``files`` (the sealed JSON format: atomic writes, verified reads), ``view``
                     (metrics by quantity and coordinates), ``compare`` (CI's comparison)
-- ``verdicts``      ``stats`` (intervals), ``decide`` (an interval against a named threshold, for
-                    the experiment pages), ``claims`` (the article's claims and their rules)
+- ``verdicts``      ``stats`` (intervals), ``decide`` (the book's one rule: an interval against a
+                    named threshold), ``claims`` (the article's claims and their rules),
+                    ``drift`` (each compared quantity's re-run drift, from the perturbed rerun),
+                    ``comparisons`` (every comparison the book decides, by quantity)
 - ``execution``     ``notebooks`` (``reproduce``: papermill over experiments/, safely),
                     ``freshness`` (``status``), ``cli`` (``python -m grubook``), ``bench``
 - ``presentation``  ``glue`` (what pages read and glue), ``plots`` and ``diagrams`` (every

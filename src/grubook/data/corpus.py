@@ -133,8 +133,9 @@ class NGram:
 
 
 def best_ngram(corpus: Corpus, orders=(1, 2, 3, 4, 5, 6), ks=(0.01, 0.1, 1.0)) -> dict:
-    """The n-gram baseline: the order and smoothing chosen on the validation text, then refitted on
-    training and validation together and scored on the held-out text (bits per character)."""
+    """The n-gram baseline: the order and smoothing chosen on the validation text, fitted on the
+    training text only (the text the recurrent models learn from) and scored on the held-out text
+    (bits per character)."""
     scores = {}
     for n in orders:
         model = NGram(n, corpus.vocabulary).fit(corpus.train)
@@ -142,7 +143,7 @@ def best_ngram(corpus: Corpus, orders=(1, 2, 3, 4, 5, 6), ks=(0.01, 0.1, 1.0)) -
             model.k = k
             scores[(n, k)] = model.bits_per_character(corpus.validation)
     order, k = min(scores, key=scores.get)
-    model = NGram(order, corpus.vocabulary, k).fit(corpus.ids[:corpus.validation_end])
+    model = NGram(order, corpus.vocabulary, k).fit(corpus.train)
     return {"order": order, "k": k, "validation_bpc": scores[(order, k)],
             "held_out_bpc": model.bits_per_character(corpus.held_out)}
 

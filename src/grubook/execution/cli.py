@@ -6,6 +6,9 @@
     python -m grubook check [NAME ...] [--workers N | --scheduler ADDRESS]
     python -m grubook worker SCHEDULER_ADDRESS [DASK_WORKER_OPTIONS, e.g. --tls-ca-file ca.pem ...]
                                 start `dask worker` processes for a cluster you run yourself
+    python -m grubook drift [NAME ...] [--workers N | --scheduler ADDRESS]
+                                rerun experiments with every initial weight moved by one ulp into
+                                experiments/results-perturbed, from which the book measures re-run drift
     python -m grubook bench     the quick suite serially (one process, default threads) and on the
                                 local Dask cluster; writes experiments/results/benchmark.json
 
@@ -96,6 +99,10 @@ def main(argv=None) -> int:
     wrk.add_argument("dask_args", nargs=argparse.REMAINDER, help="more `dask worker` options, e.g. "
                      "--tls-ca-file ca.pem --tls-cert worker.pem --tls-key worker.key --nworkers 8 (default: one "
                      "process per core, bound to the interface that reaches the scheduler, no dashboard)")
+    dft = sub.add_parser("drift", help="rerun experiments with initial weights moved by one ulp (the book "
+                         "measures each comparison's re-run drift from these results)")
+    dft.add_argument("names", nargs="*", help="experiments to run (default: all)")
+    _add_cluster_options(dft)
     bench = sub.add_parser("bench", help="time the quick suite serially and on the local cluster")
     bench.add_argument("--workers", type=_positive_int, default=None)
     bench.add_argument("--output", type=Path, default=None, help=argparse.SUPPRESS)
@@ -134,6 +141,17 @@ def main(argv=None) -> int:
                 ran, cached = execution.get("jobs_run", 0), execution.get("jobs_cached", 0)
                 print(f"{name}: {res['provenance']['wall_seconds']:.1f} s, {ran} of {ran + cached} jobs run"
                       + (f" ({cached} from the cache)" if cached else ""))
+            return 0
+        if args.command == "drift":
+            import os
+
+            from ..jobs.perturb import PERTURB_ENV
+            from ..verdicts.drift import PERTURBED_RESULTS_DIR
+
+            os.environ[PERTURB_ENV] = "1"        # read by the job runner in every notebook's kernel
+            results = reproduce(args.names or None, results_dir=PERTURBED_RESULTS_DIR, cache=False, **cluster)
+            for name, res in results.items():
+                print(f"{name}: {res['provenance']['wall_seconds']:.1f} s with initial weights moved by one ulp")
             return 0
         if args.command == "status":
             if args.book:

@@ -452,6 +452,15 @@ def reproduce(names=None, *, quick: bool = False, overrides: dict | None = None,
         raise P.ParameterError(f"--workers must be an integer from 1 to {limit} on this machine (four per core, and "
                                f"about 1.5 GiB of memory each), got {workers!r}")
     results_dir = Path(results_dir or (QUICK_RESULTS_DIR if quick else RESULTS_DIR))
+    from ..jobs.perturb import PERTURB_ENV, perturbation
+
+    try:
+        perturbed = perturbation()
+    except ValueError as err:
+        raise P.ParameterError(str(err)) from None
+    if perturbed and is_committed_folder(results_dir):
+        raise P.ParameterError(f"${PERTURB_ENV} is set: runs with perturbed initial weights never go into the "
+                               f"committed results ({RESULTS_DIR}); unset it, or use `python -m grubook drift`")
     if is_committed_folder(results_dir) and (quick or any(item.custom for item in plans)):
         raise P.ParameterError(f"--results-dir {results_dir} is the committed results folder ({RESULTS_DIR}); it "
                                "takes only full runs with every default parameter (no --quick, no --set)")

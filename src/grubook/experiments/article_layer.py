@@ -81,17 +81,23 @@ def step_time(res):
     return stats.Interval(*(float(np.exp(v)) for v in (iv.estimate, iv.low, iv.high)), iv["n"]) if iv["n"] > 1 else None
 
 
-def findings(res) -> str:
+def comparisons(res, drift=None) -> dict:
+    """The comparisons this page draws (and at_work reuses), by short name."""
     from ..verdicts import stats
     from ..verdicts.decide import decide
 
-    P = res.parameters
-    worst = {k: max(res.per_seed("equivalence", check=k)) for k in CHECKS}
     iv = stats.paired_difference(res.per_seed("final_test_mse", layer="article"),
                                  res.per_seed("final_test_mse", layer="builtin"))
-    mse = decide("article − built-in", iv, direction="above", fmt=".4f", covers=f"{iv['n']} seeds")
-    ending = {"holds": "the article's cell ends higher", "fails": "the article's cell does not end higher",
-              "undecided": "the two cannot be told apart"}[mse.outcome]
+    return {"article − built-in": decide("final test MSE, article − built-in", iv,
+                                         key="article_layer: final test MSE article − built-in", direction="above",
+                                         fmt=".4f", covers=f"{iv['n']} seeds", drift=drift)}
+
+
+def findings(res, drift=None) -> str:
+    P = res.parameters
+    worst = {k: max(res.per_seed("equivalence", check=k)) for k in CHECKS}
+    mse = comparisons(res, drift)["article − built-in"]
+    ending = f"the article's cell's test MSE is {mse.relation()} the built-in layer's"
     speed = step_time(res)
     return (f"**Findings.** On {len(res.seeds)} random inputs (one per seed) the article's cell differed from the NumPy "
             f"reference by at most {worst['vs_reference']:.1e} and from Keras' `GRU(reset_after=False)` by at most "

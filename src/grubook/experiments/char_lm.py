@@ -78,23 +78,42 @@ def assemble(done, P) -> Assembly:
     return out
 
 
-def findings(res) -> str:
-    import math
-
+def comparisons(res, drift=None) -> dict:
+    """The comparisons this page draws (and the claims audit reuses), by short name ("LSTM − GRU")."""
     from ..verdicts import stats
     from ..verdicts.decide import decide
+
+    cells, out = res.parameters["cells"], {}
+    for other in [c for c in ("LSTM", "SimpleRNN") if c in cells and "GRU" in cells]:
+        iv = stats.paired_difference(res.per_seed("held_out_bpc", model=other), res.per_seed("held_out_bpc", model="GRU"))
+        out[f"{other} − GRU"] = decide(f"char LM: held-out bits per character {other} − GRU", iv,
+                                       key=f"char_lm: held-out bpc {other} − GRU", direction="above",
+                                       covers=f"{iv['n']} seeds", drift=drift)
+    ngram = res.value("held_out_bpc", model="ngram")           # exact: fitted once, no seed
+    for cell in cells:
+        iv = stats.t_interval([v - ngram for v in res.present("held_out_bpc", model=cell)])
+        out[f"{cell} − ngram"] = decide(f"char LM: held-out bits per character {cell} − n-gram", iv,
+                                        key=f"char_lm: held-out bpc {cell} − n-gram", direction="below",
+                                        covers=f"{iv['n']} seeds", drift=drift)
+    return out
+
+
+def findings(res, drift=None) -> str:
+    import math
 
     P = res.parameters
     cells = P["cells"]
     bpc = {c: res.mean("held_out_bpc", model=c) for c in cells}
     baseline = res.value("held_out_bpc", model="ngram")
     text = (f"**Findings.** On held-out Python source, at about {P['param_budget']:,} recurrent parameters and "
-            f"{P['steps']} training steps, the models reached " + ", ".join(f"{bpc[c]:.2f} ({c})" for c in cells)
-            + f" bits per character, against {baseline:.2f} for the {res.value('ngram_order')}-gram baseline and "
+            f"{P['steps']} training steps, the models reached "
+            + ", ".join(f"{bpc[c]:.2f} ({c}, perplexity {2 ** bpc[c]:.2f})" for c in cells)
+            + f" bits per character, against {baseline:.2f} (perplexity {2 ** baseline:.2f}) for the "
+            f"{res.value('ngram_order')}-gram baseline and "
             f"{math.log2(res.value('corpus_alphabet')):.2f} for a uniform guess.")
-    for other in [c for c in ("LSTM", "SimpleRNN") if c in cells and "GRU" in cells]:
-        iv = stats.paired_difference(res.per_seed("held_out_bpc", model=other), res.per_seed("held_out_bpc", model="GRU"))
-        c = decide(f"{other} − GRU", iv, direction="above", covers=f"{iv['n']} seeds")
+    decided = comparisons(res, drift)
+    for name, c in ((n, c) for n, c in decided.items() if n.endswith(" − GRU")):
+        other = name.split(" − ")[0]
         text += (f" {other} minus GRU: {c.interval()} bits per character (paired 95 % interval over seeds), "
                  + {"holds": "so the GRU is better.", "fails": "so the GRU is not better.",
                     "undecided": "which does not decide between them."}[c.outcome])
@@ -106,8 +125,8 @@ def findings(res) -> str:
     else:
         text += (f" All three trained for the same {P['steps']} steps; the ranking describes that budget, and a "
                  "longer one could change it, which this experiment does not test.")
-    losing = [c for c in cells if bpc[c] > baseline]
-    if losing:
-        text += (" " + ", ".join(losing) + (" does" if len(losing) == 1 else " do")
-                 + " not beat the n-gram baseline within this training budget.")
+    against = {c: decided[f"{c} − ngram"] for c in cells}
+    text += (" Against the n-gram baseline, each cell's bits per character are "
+             + "; ".join(f"{d.relation()} it for the {c} ({d.interval()})" for c, d in against.items())
+             + " (cell − n-gram, 95 % interval over seeds).")
     return text

@@ -67,15 +67,22 @@ def assemble(done, P) -> Assembly:
     return out
 
 
-def findings(res) -> str:
+def comparisons(res, drift=None) -> dict:
+    """The comparisons this page draws (and at_work reuses), by short name."""
     from ..verdicts import stats
     from ..verdicts.decide import decide
 
+    iv = stats.paired_difference(res.per_seed("steps_to_solve", init="default"), res.per_seed("steps_to_solve", init="chrono"))
+    return {"default − chrono": decide("steps to solve, default − chrono initialisation", iv,
+                                       key="chrono: steps to solve default − chrono", direction="above", fmt=".0f",
+                                       covers=f"{iv['n']} seeds", drift=drift)}
+
+
+def findings(res, drift=None) -> str:
     P, n = res.parameters, len(res.seeds)
     solved = {init: res.count("solved", init=init)[0] for init in INITS}
     default, chrono = res.per_seed("steps_to_solve", init="default"), res.per_seed("steps_to_solve", init="chrono")
-    iv = stats.paired_difference(default, chrono)
-    c = decide("default − chrono", iv, direction="above", fmt=".0f", covers=f"{iv['n']} seeds")
+    c = comparisons(res, drift)["default − chrono"]
     fewer = sum(b < a for a, b in zip(default, chrono))
     censored = 2 * n - sum(solved.values())
     meaning = {"holds": "chrono solves the task in fewer steps", "fails": "chrono does not solve it in fewer steps",

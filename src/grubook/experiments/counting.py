@@ -58,18 +58,26 @@ def assemble(done, P) -> Assembly:
     return out
 
 
-def findings(res) -> str:
+def comparisons(res, drift=None) -> dict:
+    """The comparisons this page draws (and the claims audit reuses), by short name."""
     from ..verdicts import stats
     from ..verdicts.decide import decide
 
+    if not {"LSTM", "GRU"} <= set(res.parameters["cells"]):
+        return {}
+    iv = stats.paired_difference(res.per_seed("generalises_to", cell="LSTM"), res.per_seed("generalises_to", cell="GRU"))
+    return {"LSTM − GRU": decide("aⁿbⁿ: longest n recognised, LSTM − GRU", iv, key="counting: reach LSTM − GRU",
+                                 direction="above", fmt=".1f", covers=f"{iv['n']} seeds", drift=drift)}
+
+
+def findings(res, drift=None) -> str:
     P = res.parameters
     cells = P["cells"]
     text = (f"**Findings.** Trained on n ≤ {P['train_max_n']}, every string up to n = "
             + ", ".join(f"{res.mean('generalises_to', cell=c):.1f} ({c})" for c in cells)
             + f" was recognised on average over {len(res.seeds)} seeds; the training strings themselves were "
             "recognised at rates " + ", ".join(f"{res.mean('train_recognised', cell=c):.2f} ({c})" for c in cells) + ".")
-    if {"LSTM", "GRU"} <= set(cells):
-        iv = stats.paired_difference(res.per_seed("generalises_to", cell="LSTM"), res.per_seed("generalises_to", cell="GRU"))
-        c = decide("LSTM − GRU", iv, direction="above", fmt=".1f", covers=f"{iv['n']} seeds")
+    c = comparisons(res, drift).get("LSTM − GRU")
+    if c is not None:
         text += f" The LSTM's reach is {c.relation()} the GRU's ({c.interval()}, paired 95 % interval over seeds)."
     return text

@@ -96,19 +96,29 @@ def method_names(res) -> dict:
     return {"seasonal_naive": "seasonal naive", "ets": "ETS", "arima": f"ARIMA{arima_order(res)}", "GRU": "GRU"}
 
 
-def findings(res) -> str:
+def comparisons(res, drift=None) -> dict:
+    """The comparisons this page draws (and at_work reuses), by baseline."""
     from ..verdicts import stats
     from ..verdicts.decide import decide
 
+    names, out = method_names(res), {}
+    for m in BASELINES:
+        iv = stats.paired_difference(res.per_seed("mase", method="GRU"), res.per_seed("mase", method=m))
+        out[m] = decide(f"MASE, GRU − {names[m]}", iv, key=f"forecasting: MASE GRU − {m}", direction="below",
+                        covers=f"{iv['n']} seeds (the baseline's forecast is the same for every seed)", drift=drift)
+    return out
+
+
+def findings(res, drift=None) -> str:
     P, names = res.parameters, method_names(res)
     origins, years = res.data["origins"], res.data["years"]
     text = (f"**Findings.** Forecasting {P['horizon']} years ahead from each of the {len(origins)} origins "
             f"{years[origins[0]]}–{years[origins[-1]]} (the test years run to {years[-1]}), the GRU reached a MASE of "
             f"{res.mean('mase', method='GRU'):.3f} (mean over {len(res.seeds)} seeds), against "
             + ", ".join(f"{res.mean('mase', method=m):.3f} ({names[m]})" for m in BASELINES) + ".")
+    decided = comparisons(res, drift)
     for m in BASELINES:
-        iv = stats.paired_difference(res.per_seed("mase", method="GRU"), res.per_seed("mase", method=m))
-        c = decide(f"GRU − {names[m]}", iv, direction="below", covers=f"{iv['n']} seeds")
+        c = decided[m]
         verdict = {"holds": f"the GRU beats {names[m]}", "fails": f"the GRU does not beat {names[m]}",
                    "undecided": f"the interval does not decide between the GRU and {names[m]}"}[c.outcome]
         text += f" GRU minus {names[m]}: {c.interval()}, {verdict}."

@@ -170,8 +170,27 @@ def assemble(done, P) -> Assembly:
     return out
 
 
-def findings(res) -> str:
+def comparisons(res, drift=None) -> dict:
+    """The comparisons this page draws (and the outlook reuses), by short name: with the initial
+    weights, how many more decades of gradient the GRU loses than the simple RNN, paired by seed,
+    at the longest length the simple RNN ran."""
+    from ..verdicts import stats
+    from ..verdicts.decide import decide
+
+    T = max(res.parameters.get("simple_rnn_lengths") or res.parameters["lengths"])
+    gru = [-v for v in res.per_seed("log10_grad_ratio_initial", cell="GRU", T=T)]
+    rnn = [-v for v in res.per_seed("log10_grad_ratio_initial", cell="SimpleRNN", T=T)]
+    iv = stats.paired_difference(gru, rnn)
+    return {"initial decades GRU − SimpleRNN": decide(
+        f"decades of gradient lost with initial weights at T = {T}, GRU − simple RNN", iv,
+        key=f"long_range: decades lost with initial weights GRU − SimpleRNN at T = {T}", direction="above", fmt=".1f",
+        covers=f"{iv['n']} seeds", drift=drift)}
+
+
+def findings(res, drift=None) -> str:
     import numpy as np
+
+    from ..verdicts.claims import decades_text
 
     P = res.parameters
     cells, lengths = P["cells"], P["lengths"]
@@ -190,9 +209,6 @@ def findings(res) -> str:
     def median_steps(cell, T):
         return float(np.median(res.present("steps_to_solve", cell=cell, T=T)))
 
-    def lost(cell, T, quantity="log10_grad_ratio"):
-        return -float(np.mean(res.present(quantity, cell=cell, T=T)))
-
     T_rnn = max(P["simple_rnn_lengths"])
     both = [T for T in lengths if all_solved("GRU", T) and all_solved("LSTM", T)]
     slower = [median_steps("LSTM", T) / median_steps("GRU", T) for T in both]
@@ -201,16 +217,26 @@ def findings(res) -> str:
     if slower:
         text += (f" Where both gated cells solved every seed (T = {', '.join(map(str, both))}), the LSTM's median "
                  f"number of steps was {min(slower):.1f} to {max(slower):.1f} times the GRU's.")
+    rnn_unsolved = [T for T in lengths if ran("SimpleRNN", T) and not all_solved("SimpleRNN", T)]
+    if rnn_unsolved:
+        text += (f" The simple RNN's unsolved runs are as much a finding about the budget as any cell's: it trained "
+                 f"with the same learning rate ({P['learning_rate']:g}, tuned for none of the cells) and the same "
+                 f"{P['max_steps']:,}-step cap, and another learning rate might solve T = "
+                 f"{', '.join(map(str, rnn_unsolved))}.")
     unsolved = [T for T in lengths if not all_solved("LSTM", T)]
     if unsolved and slower:
         text += (f" At T = {', '.join(map(str, unsolved))} the LSTM did not solve every seed within the "
                  f"{P['max_steps']:,}-step cap: a finding about this budget, which does not say whether more "
                  "steps would have solved it.")
-    gi, si = lost("GRU", T_rnn, "log10_grad_ratio_initial"), lost("SimpleRNN", T_rnn, "log10_grad_ratio_initial")
-    text += (f" After training, the gradient reaching the first step at T = {T_rnn} is {lost('SimpleRNN', T_rnn):.1f} "
-             f"orders of magnitude weaker than at the last step for the simple RNN, {lost('LSTM', T_rnn):.1f} for the "
-             f"LSTM and {lost('GRU', T_rnn):.1f} for the GRU. With their initial weights the GRU lost {gi:.1f} and the "
-             f"simple RNN {si:.1f}" + (": the GRU starts worse and learns to keep its gradient." if gi > si else ".")
+    start = comparisons(res, drift)["initial decades GRU − SimpleRNN"]
+    text += (f" After training, the gradient reaching the first step at T = {T_rnn} is weaker than at the last step by "
+             f"{decades_text(res, 'SimpleRNN', T_rnn, initial=False)} orders of magnitude for the simple RNN, "
+             f"{decades_text(res, 'LSTM', T_rnn, initial=False)} for the LSTM and "
+             f"{decades_text(res, 'GRU', T_rnn, initial=False)} for the GRU (median and range over seeds). With their "
+             f"initial weights the GRU lost {decades_text(res, 'GRU', T_rnn, initial=True)} and the simple RNN "
+             f"{decades_text(res, 'SimpleRNN', T_rnn, initial=True)}; the GRU's loss minus the simple RNN's is "
+             f"{start.interval()}, {start.relation()} zero"
+             + (": the GRU starts worse and learns to keep its gradient." if start.outcome == "holds" else ".")
              + " Without gradient clipping, "
              + "; ".join(f"{res.value('explosion_exploded', cell=c)} of {res.value('explosion_runs', cell=c)} {c} runs "
                          "exploded" for c in P["explosion_cells"]) + ".")

@@ -20,7 +20,7 @@ PARAMETERS = {
     "learning_rate": Parameter(0.003, number_in(0, 1, low_open=True)),
     "dropout_rates": Parameter([0.2, 0.5], list_of(number_in(0, 1, low_open=True, high_open=True), max_len=20), quick=[0.5],
                                note="candidates for the dropout and recurrent_dropout regimes"),
-    "weight_decays": Parameter([0.5, 5.0], list_of(number_in(0, 1000, low_open=True), max_len=20),
+    "weight_decays": Parameter([0.005, 0.05, 0.5, 5.0], list_of(number_in(0, 1000, low_open=True), max_len=20),
                                note="candidates for AdamW's decoupled decay (per step: learning_rate × decay)"),
     "sweep_seeds": Parameter([100], SEEDS, quick=[100], note="seeds of the strength sweep, apart from the seeds judged"),
     "patience": Parameter(5, PATIENCE, note="epochs without validation-loss improvement before early stopping"),
@@ -117,18 +117,30 @@ LABELS = {"none": "none", "dropout": "input dropout", "recurrent_dropout": "recu
           "weight_decay": "weight decay (AdamW)", "early_stopping": "early stopping"}
 
 
-def findings(res) -> str:
+def comparisons(res, drift=None) -> dict:
+    """The comparisons this page draws (and the claims audit reuses), by short name
+    ("dropout: gap reduction", "dropout: test accuracy change"), each against 0."""
     from ..verdicts import stats
     from ..verdicts.decide import decide
 
+    out = {}
+    for r in [r for r in res.parameters["regimes"] if r != "none"]:
+        gap = stats.paired_difference(res.per_seed("gap", regime="none"), res.per_seed("gap", regime=r))
+        test = stats.paired_difference(res.per_seed("test_accuracy", regime=r), res.per_seed("test_accuracy", regime="none"))
+        out[f"{r}: gap reduction"] = decide(f"{LABELS[r]}: gap reduction", gap, key=f"overfitting: {r} gap reduction",
+                                            direction="above", covers=f"{gap['n']} seeds", drift=drift)
+        out[f"{r}: test accuracy change"] = decide(f"{LABELS[r]}: test accuracy change", test,
+                                                   key=f"overfitting: {r} test accuracy change", direction="above",
+                                                   covers=f"{test['n']} seeds", drift=drift)
+    return out
+
+
+def findings(res, drift=None) -> str:
     P = res.parameters
+    decided = comparisons(res, drift)
     parts = []
     for r in [r for r in P["regimes"] if r != "none"]:
-        g = decide("gap reduction", stats.paired_difference(res.per_seed("gap", regime="none"),
-                                                             res.per_seed("gap", regime=r)), direction="above")
-        t = decide("test accuracy change", stats.paired_difference(res.per_seed("test_accuracy", regime=r),
-                                                                    res.per_seed("test_accuracy", regime="none")),
-                   direction="above")
+        g, t = decided[f"{r}: gap reduction"], decided[f"{r}: test accuracy change"]
         parts.append(f"{LABELS[r]} shrank it by {g.interval()} and changed test accuracy by {t.interval()}")
     text = (f"**Findings.** Without regularisation the GRU reaches training accuracy "
             f"{res.mean('train_accuracy', regime='none'):.3f} on its {P['train_size']} training images, "

@@ -72,18 +72,31 @@ def assemble(done, P) -> Assembly:
     return out
 
 
-def findings(res) -> str:
+def comparisons(res, drift=None) -> dict:
+    """The comparisons this page draws (and the claims audit reuses), by short name
+    ("digits: GRU − LSTM")."""
     from ..verdicts import stats
     from ..verdicts.decide import decide
 
+    out = {}
+    for d in res.parameters["datasets"]:
+        for other in [c for c in ("LSTM", "SimpleRNN") if c in res.parameters["cells"]]:
+            iv = stats.paired_difference(res.per_seed("test_accuracy", dataset=d, cell="GRU"),
+                                         res.per_seed("test_accuracy", dataset=d, cell=other))
+            out[f"{d}: GRU − {other}"] = decide(f"{d.replace('_', ' ')}: test accuracy GRU − {other}", iv,
+                                                key=f"real_sequences: {d} test accuracy GRU − {other}",
+                                                direction="above", covers=f"{iv['n']} seeds", drift=drift)
+    return out
+
+
+def findings(res, drift=None) -> str:
     P = res.parameters
+    decided = comparisons(res, drift)
     parts, ahead = [], []
     for d in P["datasets"]:
         words = []
-        for other in ("LSTM", "SimpleRNN"):
-            iv = stats.paired_difference(res.per_seed("test_accuracy", dataset=d, cell="GRU"),
-                                         res.per_seed("test_accuracy", dataset=d, cell=other))
-            c = decide(f"GRU − {other}", iv, direction="above", covers=f"{iv['n']} seeds")
+        for other in [c for c in ("LSTM", "SimpleRNN") if f"{d}: GRU − {c}" in decided]:
+            c = decided[f"{d}: GRU − {other}"]
             words.append(f"{c.relation()} the {'simple RNN' if other == 'SimpleRNN' else other} ({c.interval()})")
             if other == "SimpleRNN" and c.outcome == "holds":
                 ahead.append(DATASET_NAMES.get(d, d))

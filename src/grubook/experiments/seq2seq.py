@@ -60,10 +60,24 @@ def assemble(done, P) -> Assembly:
     return out
 
 
-def findings(res) -> str:
+def comparisons(res, drift=None) -> dict:
+    """The comparisons this page draws (and at_work reuses), by short name."""
     from ..verdicts import stats
     from ..verdicts.decide import decide
 
+    P = res.parameters
+    if not set(ENCODERS) <= set(P["encoders"]):
+        return {}
+    n = P["train_max_len"]
+    iv = stats.paired_difference(res.per_seed("exact_match", encoder="bidirectional", length=n),
+                                 res.per_seed("exact_match", encoder="unidirectional", length=n))
+    return {"bidirectional − unidirectional": decide(
+        f"exact matches at {n} digits, bidirectional − unidirectional", iv,
+        key="seq2seq: exact match bidirectional − unidirectional at the longest trained length", direction="above",
+        fmt=".2f", covers=f"{iv['n']} seeds", drift=drift)}
+
+
+def findings(res, drift=None) -> str:
     P = res.parameters
     encoders, trained_len, test_len = P["encoders"], P["train_max_len"], P["test_max_len"]
 
@@ -73,10 +87,8 @@ def findings(res) -> str:
     text = (f"**Findings.** Trained on strings of 1 to {trained_len} digits for {P['steps']} steps, "
             + "; ".join(f"the {e} encoder reversed {rate(e, trained_len):.0%} of {trained_len}-digit strings exactly"
                         for e in encoders) + ".")
-    if set(ENCODERS) <= set(encoders):
-        iv = stats.paired_difference(res.per_seed("exact_match", encoder="bidirectional", length=trained_len),
-                                     res.per_seed("exact_match", encoder="unidirectional", length=trained_len))
-        c = decide("bidirectional − unidirectional", iv, direction="above", fmt=".2f", covers=f"{iv['n']} seeds")
+    c = comparisons(res, drift).get("bidirectional − unidirectional")
+    if c is not None:
         text += (f" Bidirectional minus unidirectional at {trained_len} digits: {c.interval()} (paired 95 % interval "
                  "over seeds): " + {"holds": "the bidirectional encoder is better.",
                                     "fails": "the bidirectional encoder is not better.",

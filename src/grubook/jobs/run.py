@@ -21,6 +21,7 @@ from typing import Callable
 from .cache import JobCache, job_key, plain_output
 from .environment import KERAS
 from .cluster import LOCAL_SCHEDULER_ENV, _quiet_stderr, local_cluster, pin_threads, resolve_scheduler
+from .perturb import perturbation, perturbed_initial_weights
 
 __all__ = ["Job", "JobFailed", "run_jobs", "job_keys", "preferred_workers", "PROGRESS_ENV"]
 
@@ -60,15 +61,17 @@ class JobFailed(RuntimeError):
         self.experiment, self.job, self.cause = experiment, job, cause
 
 
-def _execute(function: Callable, kwargs: dict, pin: bool = True) -> dict:
-    """What runs on the worker: pin threads, run the job, say where and how long."""
+def _execute(function: Callable, kwargs: dict, pin: bool = True, perturb: int = 0) -> dict:
+    """What runs on the worker: pin threads, run the job (with its initial weights moved by
+    ``perturb`` ulps, :mod:`grubook.jobs.perturb`), say where and how long."""
     if pin:
         _quiet_stderr()
         pin_threads()
     import keras
 
     start = time.perf_counter()
-    output = plain_output(function(**kwargs))
+    with perturbed_initial_weights(perturb):
+        output = plain_output(function(**kwargs))
     return {"output": output, "host": socket.gethostname(), "worker": f"{socket.gethostname()}:{os.getpid()}",
             "seconds": round(time.perf_counter() - start, 3),
             "keras": {"backend": keras.backend.backend(), "floatx": keras.config.floatx()}}
@@ -112,12 +115,16 @@ def run_jobs(experiment: str, jobs: list[Job], *, scheduler: str | None = None, 
     "serial", or "cache" when nothing had to run), the number of workers, threads per worker, and
     per job the host and seconds, or that it came from the cache. Exclusive jobs run after all the
     others, one at a time. The first failure cancels the rest and raises :class:`JobFailed`.
+
+    With ``$GRUBOOK_PERTURB_ULP`` set (``python -m grubook drift``) every job runs with its initial
+    weights perturbed, the cache is neither read nor written, and the record says ``perturb_ulp``.
     """
     names = [j.name for j in jobs]
     if len(set(names)) != len(names):
         raise ValueError(f"{experiment}: job names must be unique")
     scheduler = resolve_scheduler(scheduler)
-    cache = cache if cache is not None else JobCache(None)
+    perturb = perturbation()
+    cache = cache if cache is not None and not perturb else JobCache(None)
     if cache:
         keys = keys or job_keys(jobs)
     outputs, placement = {}, {}
@@ -135,13 +142,13 @@ def run_jobs(experiment: str, jobs: list[Job], *, scheduler: str | None = None, 
         if not todo:
             record = {"scheduler": "cache", "workers": 0, "threads_per_worker": None, "keras": dict(KERAS), "jobs": {}}
         elif scheduler == "serial":
-            record = _run_serial(experiment, todo, bar)
+            record = _run_serial(experiment, todo, bar, perturb)
         elif scheduler is None:
             with local_cluster(workers) as address:
-                record = _run_on(experiment, todo, address, "local", bar)
+                record = _run_on(experiment, todo, address, "local", bar, perturb)
         else:
             kind = "local" if scheduler == os.environ.get(LOCAL_SCHEDULER_ENV) else "remote"
-            record = _run_on(experiment, todo, scheduler, kind, bar)
+            record = _run_on(experiment, todo, scheduler, kind, bar, perturb)
     finally:
         if bar is not None:
             bar.close()
@@ -154,14 +161,16 @@ def run_jobs(experiment: str, jobs: list[Job], *, scheduler: str | None = None, 
                       f"{job.function.__qualname__}", seconds=placement[job.name]["seconds"])
     record["jobs"] = {job.name: placement[job.name] for job in jobs}
     record["jobs_run"], record["jobs_cached"] = len(todo), len(jobs) - len(todo)
+    if perturb:
+        record["perturb_ulp"] = perturb
     return {job.name: outputs[job.name] for job in jobs}, record
 
 
-def _run_serial(experiment, jobs, bar):
+def _run_serial(experiment, jobs, bar, perturb=0):
     outputs, placement = {}, {}
     for job in jobs:
         try:
-            done = _execute(job.function, job.kwargs, pin=False)
+            done = _execute(job.function, job.kwargs, pin=False, perturb=perturb)
         except Exception as err:  # noqa: BLE001 - reported with the job's name
             raise JobFailed(experiment, job.name, f"{type(err).__name__}: {err}") from err
         outputs[job.name] = done["output"]
@@ -174,7 +183,7 @@ def _run_serial(experiment, jobs, bar):
             "keras": done["keras"] if jobs else None, "jobs": placement, "outputs": outputs}
 
 
-def _run_on(experiment, jobs, address, kind, bar):
+def _run_on(experiment, jobs, address, kind, bar, perturb=0):
     from distributed import Client, as_completed
 
     token = uuid.uuid4().hex[:8]
@@ -189,8 +198,8 @@ def _run_on(experiment, jobs, address, kind, bar):
             where = {"workers": [preferred[job.name]], "allow_other_workers": True} if job.name in preferred else {}
             # Longest first on every worker (priority = expected cost): what is left at the end is
             # short, so a worker that runs out of work waits little for the other.
-            return client.submit(_execute, job.function, job.kwargs, key=f"{experiment}/{job.name}-{token}",
-                                 pure=False, priority=job.cost, **where)
+            return client.submit(_execute, job.function, job.kwargs, perturb=perturb,
+                                 key=f"{experiment}/{job.name}-{token}", pure=False, priority=job.cost, **where)
 
         def collect(pending: dict, waiting: list | None = None):
             """Results of ``pending``; the ``waiting`` jobs are handed out one at a time, as a

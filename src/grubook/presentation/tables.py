@@ -56,12 +56,8 @@ def claims_table(rows: list[dict]) -> TwoFormats:
     the intervals behind it, and the experiment, for the page at ``book/claims``."""
     import html
 
-    from ..verdicts import claims
-
-    mark = {claims.HOLDS: "holds", claims.FAILS: "fails", claims.UNDECIDED: "undecided"}
-
-    def comparison(c: dict) -> str:
-        return f"{c['label']}: {claims.interval_text(c)}, rule {c['rule']}: {mark[c['outcome']]}"
+    def comparison(c) -> str:
+        return c.sentence()        # grubook.verdicts.decide.Decision: label, interval, rule, outcome (borderline?)
 
     cells = "".join(
         f"<tr><td>{i}</td><td>{html.escape(r['claim'])}</td>"
@@ -99,6 +95,22 @@ def claims_glance(rows: list[dict]) -> TwoFormats:
     return TwoFormats(as_html, as_markdown)
 
 
+def _rule_facts(row: dict) -> list[tuple[str, str]]:
+    """What the claims page states for every claim besides its rule: the kind of claim, each
+    threshold with its reason, what the intervals cover, and whether a comparison is borderline."""
+    facts = [("Kind", row["combination"])]
+    facts += [(f"Threshold {t.name} = {t.value:g}", t.reason) for t in row["thresholds"]]
+    facts.append(("The intervals cover", "; ".join(row["covers"]) + "."))
+    if row["borderline"]:
+        facts.append(("Borderline", "; ".join(
+            f"{c['label']} clears its threshold by less than its measured re-run drift (±{c['drift']:{c['fmt'][:-1] or '.3'}f})"
+            for c in row["borderline"]) + ". The verdict stands on these data; a re-run on another CPU could move it."))
+    else:
+        facts.append(("Borderline", "none: every decided comparison clears its threshold by more than its measured "
+                                    "re-run drift."))
+    return facts
+
+
 def claims_rules(rows: list[dict]) -> TwoFormats:
     """Each claim's rule, scope and what would change its verdict."""
     import html
@@ -113,9 +125,87 @@ def claims_rules(rows: list[dict]) -> TwoFormats:
             f"<section class='claim-rule'><h4>{i}. {html.escape(r['claim'])} "
             f"<span class='{verdict_class(r['verdict'])}'>({r['verdict']})</span></h4>"
             f"<p><strong>Rule.</strong> {rule_html}</p>"
-            f"<p><strong>Scope.</strong> {html.escape(r['scope'])}</p>"
+            + "".join(f"<p><strong>{html.escape(k)}.</strong> {html.escape(v)}</p>" for k, v in _rule_facts(r))
+            + f"<p><strong>Scope.</strong> {html.escape(r['scope'])}</p>"
             f"<p><strong>What would change it.</strong> {html.escape(r['change'])}</p></section>")
         rule_md = "\n\n".join(paragraphs(r["rule"]))
-        md.append(f"**{i}. {r['claim']} ({r['verdict']})**\n\n*Rule.* {rule_md}\n\n"
+        facts = "".join(f"*{k}.* {_one_line(v)}\n\n" for k, v in _rule_facts(r))
+        md.append(f"**{i}. {r['claim']} ({r['verdict']})**\n\n*Rule.* {rule_md}\n\n{facts}"
                   f"*Scope.* {_one_line(r['scope'])}\n\n*What would change it.* {_one_line(r['change'])}\n")
     return TwoFormats("".join(blocks), "\n".join(md))
+
+
+def drift_summary(decided: dict, drift) -> dict:
+    """For the claims page: how many compared quantities there are (``n``), how many moved in the
+    perturbed rerun (``moved``), the largest movement of an interval bound relative to the
+    interval's width (``largest_share``, ``largest_key``), and a sentence naming the quantities
+    without a measured drift (``unmeasured_text``, empty when there are none)."""
+    import math
+
+    share, largest = 0.0, "none"
+    moved, unmeasured = 0, []
+    decided = {c["key"]: c for c in decided.values()}         # one entry per compared quantity
+    for key, c in decided.items():
+        m = drift.moved.get(key)
+        if not m:
+            if not c["covers"].startswith("exact"):
+                unmeasured.append(key)
+            continue
+        moved += m["bounds"] > 0 or m["estimate"] > 0
+        width = c["high"] - c["low"]
+        if math.isfinite(width) and width > 0 and m["bounds"] / width > share:
+            share, largest = m["bounds"] / width, key
+    experiments = sorted({key.split(":")[0] for key in unmeasured})
+    return {"n": len(decided), "moved": int(moved), "largest_share": share, "largest_key": largest,
+            "flipped_text": _flipped_text(drift),
+            "unmeasured_text": "" if not unmeasured else (
+                f"{len(unmeasured)} compared quantities ({', '.join(experiments)}) have no measured drift, because "
+                "their experiments have no perturbed rerun of the committed results; none of them can show as "
+                "borderline until `make drift` is run.")}
+
+
+def _flipped_text(drift) -> str:
+    flipped = getattr(drift, "flipped", [])
+    if not flipped:
+        return "No decision changed its outcome in the perturbed rerun."
+    return (f"In the perturbed rerun {len(flipped)} decision{'s' if len(flipped) != 1 else ''} changed outcome: "
+            + "; ".join(f"{key} ({before} → {after})" for key, before, after in flipped) + ".")
+
+
+def drift_table(decisions: dict, drift) -> TwoFormats:
+    """Every compared quantity (``decisions``: from ``grubook.verdicts.comparisons.every_decision``):
+    its interval, each rule it is held to with the outcome, and how far its estimate and bounds
+    moved in the perturbed rerun."""
+    import html
+
+    from ..verdicts.decide import interval_text
+
+    by_key = {}
+    for (key, _, _), c in sorted(decisions.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2])):
+        by_key.setdefault(key, []).append(c)
+    rows = []
+    for key, cs in by_key.items():
+        c, m = cs[0], drift.moved.get(key)
+        fmt = lambda v: _fmt_number(v, c["fmt"])
+        rules = "; ".join(f"{d.rule_text()}: {d.outcome}" + (" (borderline)" if d.borderline else "") for d in cs)
+        rows.append((key, interval_text(c["estimate"], c["low"], c["high"], c["fmt"]), rules,
+                     fmt(m["estimate"]) if m else "not measured", fmt(m["bounds"]) if m else "not measured"))
+    head = ("compared quantity", "interval", "rule: outcome", "estimate moved", "bounds moved")
+    as_html = ("<div class='table-wrapper'><table class='table drift-table'><thead><tr>"
+               + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"
+               + "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in r) + "</tr>" for r in rows)
+               + "</tbody></table></div>")
+    # A PDF page has room for three columns: the interval and its outcomes share one, the estimate's movement goes.
+    short = ("compared quantity", "interval; rule: outcome", "bounds moved")
+    as_markdown = "\n".join(["| " + " | ".join(short) + " |", "|" + "---|" * len(short)]
+                            + [f"| {_md_cell(r[0])} | {_md_cell(r[1] + '; ' + r[2])} | {_md_cell(r[4])} |"
+                               for r in rows]) + "\n"
+    return TwoFormats(as_html, as_markdown)
+
+
+def _fmt_number(value: float, fmt: str) -> str:
+    import math
+
+    if math.isinf(value):
+        return "∞"
+    return format(value, fmt).replace("-", "−")

@@ -33,8 +33,12 @@ class ResultsNotReady(Exception):
 
 
 def inputs() -> list[Path]:
-    """The files a code page may read: every results file and every grubook module."""
-    return sorted(Path(BOOK_RESULTS_DIR).glob("*.json")) + sorted(PACKAGE.rglob("*.py"))
+    """The files a code page may read: every results file, every perturbed rerun the drift is
+    measured from (``grubook.verdicts.drift``), and every grubook module."""
+    from ..verdicts.drift import PERTURBED_RESULTS_DIR
+
+    return (sorted(Path(BOOK_RESULTS_DIR).glob("*.json")) + sorted(PERTURBED_RESULTS_DIR.glob("*.json"))
+            + sorted(PACKAGE.rglob("*.py")))
 
 
 def check_results(results_dir: Path = BOOK_RESULTS_DIR) -> None:

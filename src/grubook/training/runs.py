@@ -150,8 +150,12 @@ def char_lm_run(cell: str, seed: int, *, param_budget: int, embedding: int, wind
     """Train a character-level language model (``models.char_lm``) on random windows of the
     corpus' training text (``corpus.load_corpus``), then score it on the held-out text.
 
-    The score is bits per character: the mean cross-entropy in base 2 over every held-out
-    character, read in consecutive windows of ``window`` characters, each from a zero state.
+    The score is bits per character: the mean cross-entropy in base 2 over the held-out
+    characters, scored in consecutive windows of ``window`` characters. Each window is read after
+    ``window`` characters of burn-in context (read, not scored), so every scored character has at
+    least that much context behind it, more than the n-gram baseline's order; the first held-out
+    window takes its context from the end of the validation text. The training score is the same
+    on as many training characters.
     With ``temperatures``, also returns one sample of ``sample_length`` characters per temperature.
     """
     import keras
@@ -173,19 +177,24 @@ def char_lm_run(cell: str, seed: int, *, param_budget: int, embedding: int, wind
         model.train_on_batch(chunk[:, :-1], chunk[:, 1:])
     train_seconds = time.perf_counter() - start
 
-    def bits_per_character(ids):
-        n = (len(ids) - 1) // window
-        inputs = ids[:n * window].reshape(n, window)
-        targets = ids[1:n * window + 1].reshape(n, window)
-        logits = model.predict(inputs, batch_size=256, verbose=0).astype(np.float64)
+    burn_in = window
+
+    def bits_per_character(begin, end):
+        """Score ids[begin:end] in windows, each predicted after ``burn_in`` characters of context."""
+        ids = corpus.ids
+        starts = np.arange(begin, end - window + 1, window)
+        inputs = ids[(starts - burn_in - 1)[:, None] + np.arange(burn_in + window)]
+        targets = ids[starts[:, None] + np.arange(window)]
+        logits = model.predict(inputs, batch_size=256, verbose=0)[:, burn_in:].astype(np.float64)
         logits -= logits.max(axis=-1, keepdims=True)
         log_p = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
         picked = np.take_along_axis(log_p, targets[..., None], axis=-1)
         return float(-picked.mean() / np.log(2))
 
+    held_out = len(corpus.ids) - corpus.validation_end
     return {"units": units, "params": count_params(cell, units, embedding),
-            "held_out_bpc": bits_per_character(corpus.held_out),
-            "train_bpc": bits_per_character(corpus.train[:len(corpus.held_out)]),
+            "held_out_bpc": bits_per_character(corpus.validation_end, len(corpus.ids)),
+            "train_bpc": bits_per_character(burn_in + 1, burn_in + 1 + held_out),
             "train_seconds": train_seconds,
             "samples": {f"{t:g}": text.sample(step_model, corpus, prompt, sample_length, t, seed)
                         for t in temperatures},

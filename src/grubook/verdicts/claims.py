@@ -1,117 +1,118 @@
 """The article's claims, each with a verdict computed from the experiments' results.
 
 A verdict is "supported", "partly supported", "not supported" or "inconclusive". Each claim is
-judged by one or more **comparisons**, and every comparison is an interval over seeds (or over
-paired timings) set against a named threshold:
+judged by one or more **comparisons**, and every comparison is decided by the book's one rule,
+:func:`grubook.verdicts.decide.decide`: a 95 % interval set against a named threshold.
 
-- it **holds** when the whole 95 % interval lies on the claim's side of the threshold,
+- it **holds** when the whole interval lies on the claim's side of the threshold,
 - it **fails** when the whole interval lies on the other side,
 - and it is **undecided** when the interval straddles the threshold: the data cannot tell.
 
-The comparisons then decide the verdict (``combine``): all hold, supported; all fail, not
-supported; some hold and some fail, partly supported; otherwise, with undecided comparisons
-left that could tip it, inconclusive. A verdict therefore cannot flip on noise without passing
-through "inconclusive", and a threshold is never met by a coin toss.
+A decided comparison whose deciding bound lies within the *measured* re-run drift of its
+threshold (:mod:`grubook.verdicts.drift`) is **borderline**: its outcome stands, and the verdict
+that rests on it says so.
 
-Every judging function takes ``{experiment: results}`` and returns a ``Verdict``: the verdict,
-its comparisons, an evidence sentence, the experiment, the scope of the evidence and what would
-change the verdict. The rule is the function's docstring, printed in the book under the table.
+Two kinds of claim are combined differently:
+
+- a **general** claim ("a GRU has fewer parameters") is combined by :func:`combine`: all hold,
+  supported; all fail, not supported; some of each, partly; otherwise inconclusive;
+- an **existence** claim ("can explode", "in some cases", "can still struggle") by
+  :func:`exists`: one comparison that holds supports it; all failing refute it; otherwise
+  inconclusive.
+
+The comparisons the experiment pages also draw are the same :class:`~grubook.verdicts.decide.Decision`
+objects (``comparisons(res)`` of the experiment's module), so a page and the audit cannot say
+different things about one quantity. Every judging function takes ``{experiment: results}`` and
+an optional drift, and returns a ``Verdict``.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from ..gru import cell_steps
-from . import stats
 from ..gru.reference import count_params
+from . import stats
+from .decide import FAILS, HOLDS, UNDECIDED, Decision, decide, interval_text as _interval_text
 
-__all__ = ["CLAIMS", "audit", "combine", "comparison", "slack", "distance", "interval_text", "Verdict", "SUPPORTED", "PARTLY", "NOT_SUPPORTED", "INCONCLUSIVE",
-           "VERDICTS", "HOLDS", "FAILS", "UNDECIDED", "PARITY_MARGIN", "SOLVE_RATE_MARGIN", "MEANINGFUL_SPEEDUP",
-           "GRADIENT_DECADES", "OVERFIT_GAP", "GAP_REDUCTION", "STRUGGLE_FACTOR", "EXPLOSION_RATE"]
+__all__ = ["CLAIMS", "THRESHOLDS", "Threshold", "audit", "combine", "exists", "interval_text", "Verdict",
+           "SUPPORTED", "PARTLY", "NOT_SUPPORTED", "INCONCLUSIVE", "VERDICTS", "HOLDS", "FAILS", "UNDECIDED",
+           "GENERAL", "EXISTENCE", "PARITY_MARGIN", "SOLVE_RATE_MARGIN", "BPC_PARITY_MARGIN", "MEANINGFUL_SPEEDUP",
+           "GRADIENT_DECADES", "OVERFIT_GAP", "GAP_REDUCTION", "STRUGGLE_FACTOR", "EXTRA_DECADES", "MAJORITY", "decades_text",
+           "family_error", "experiments_behind"]
 
 SUPPORTED, PARTLY, NOT_SUPPORTED, INCONCLUSIVE = "supported", "partly supported", "not supported", "inconclusive"
 VERDICTS = (SUPPORTED, PARTLY, NOT_SUPPORTED, INCONCLUSIVE)
-HOLDS, FAILS, UNDECIDED = "holds", "fails", "undecided"
-
-# Thresholds. Each is what the claim needs before it counts, stated once and printed with the rule.
-PARITY_MARGIN = 0.02        # test accuracies within ±0.02 count as on par
-SOLVE_RATE_MARGIN = 0.2     # solve rates within ±0.2 count as on par
-MEANINGFUL_SPEEDUP = 0.9    # "more efficient" means at least 10 % less time (GRU/LSTM < 0.9)
-GRADIENT_DECADES = 2.0      # "vanishes": the gradient reaching step 1 is 100× weaker than at step T
-OVERFIT_GAP = 0.05          # "overfits": training accuracy above test accuracy by more than 0.05
-GAP_REDUCTION = 0.02        # "reduces overfitting": the gap shrinks by more than 0.02
-STRUGGLE_FACTOR = 2.0       # "struggles on long sequences": twice the steps at the longest length
-EXPLOSION_RATE = 0.1        # "suffers from exploding gradients": more than 1 run in 10 explodes
+GENERAL, EXISTENCE = "general", "existence"
+COMBINATION = {
+    GENERAL: "a general claim: supported when every comparison holds, not supported when every one fails, partly "
+             "supported when some hold and some fail, otherwise inconclusive",
+    EXISTENCE: "an existence claim: one comparison that holds supports it; it is not supported only when every "
+               "comparison fails, otherwise inconclusive",
+}
 
 
-# --------------------------------------------------------------------------- comparisons
+@dataclass(frozen=True)
+class Threshold:
+    """A named threshold with the one sentence that justifies it (printed on the claims page)."""
+    name: str
+    value: float
+    reason: str
 
 
-def above(interval, threshold: float) -> str:
-    """Holds if the interval lies wholly above the threshold, fails if wholly at or below it."""
-    return HOLDS if interval["low"] > threshold else FAILS if interval["high"] <= threshold else UNDECIDED
+THRESHOLDS = {t.name: t for t in [
+    Threshold("PARITY_MARGIN", 0.02,
+              "Two points of test accuracy: the smallest difference the book treats as a reason to prefer one "
+              "cell, and the same margin for every accuracy comparison; a reader who would act on less can read "
+              "the intervals, which are printed beside every verdict."),
+    Threshold("SOLVE_RATE_MARGIN", 0.2,
+              "One seed in five: the smallest step a solve rate over five seeds can take."),
+    Threshold("BPC_PARITY_MARGIN", 0.05,
+              "A twentieth of a bit per character, 3.5 % in perplexity (2^0.05): about as much as two points of "
+              "accuracy are on the classification tasks, relative to what separates a model from a uniform guess."),
+    Threshold("MEANINGFUL_SPEEDUP", 0.9,
+              "A tenth less time per step: a smaller saving would not decide which cell to use."),
+    Threshold("GRADIENT_DECADES", 2.0,
+              "A hundredfold: the gradient reaching step 1 is then under 1 % of the last step's, too weak to move "
+              "the weights that read step 1 at the learning rate that trains the rest."),
+    Threshold("OVERFIT_GAP", 0.05,
+              "Five points between training and test accuracy: more than twice the parity margin, so a gap this "
+              "large is not a difference the book would call on par."),
+    Threshold("GAP_REDUCTION", 0.02,
+              "The parity margin: a gap that shrinks by less is a change the book calls on par everywhere else."),
+    Threshold("STRUGGLE_FACTOR", 2.0,
+              "Twice the steps from the shortest length to the longest: a cell that keeps its memory needs about "
+              "as many steps at every length, so doubling is the least that counts as struggling."),
+    Threshold("EXTRA_DECADES", 1.0,
+              "One order of magnitude more gradient lost at the longest length than at the shortest: a gradient "
+              "ten times weaker, the least the book reads as a real loss rather than run-to-run spread."),
+    Threshold("MAJORITY", 0.5,
+              "More than half of the runs: a property of most runs, not of a few (a cell that solves a task in "
+              "fewer than half of its seeds has not solved it; gradients that vanish in a few runs do not vanish "
+              "as a rule)."),
+]}
+
+PARITY_MARGIN = THRESHOLDS["PARITY_MARGIN"].value
+SOLVE_RATE_MARGIN = THRESHOLDS["SOLVE_RATE_MARGIN"].value
+BPC_PARITY_MARGIN = THRESHOLDS["BPC_PARITY_MARGIN"].value
+MEANINGFUL_SPEEDUP = THRESHOLDS["MEANINGFUL_SPEEDUP"].value
+GRADIENT_DECADES = THRESHOLDS["GRADIENT_DECADES"].value
+OVERFIT_GAP = THRESHOLDS["OVERFIT_GAP"].value
+GAP_REDUCTION = THRESHOLDS["GAP_REDUCTION"].value
+STRUGGLE_FACTOR = THRESHOLDS["STRUGGLE_FACTOR"].value
+EXTRA_DECADES = THRESHOLDS["EXTRA_DECADES"].value
+MAJORITY = THRESHOLDS["MAJORITY"].value
+
+FLOAT32_FLOOR_DECADES = 37.0       # log10 of float32's smallest normal number is about −37.9
 
 
-def below(interval, threshold: float) -> str:
-    """Holds if the interval lies wholly below the threshold, fails if wholly at or above it."""
-    return HOLDS if interval["high"] < threshold else FAILS if interval["low"] >= threshold else UNDECIDED
-
-
-def within(interval, margin: float) -> str:
-    """Parity, two-sided: holds if the interval lies inside ±margin, fails if wholly outside it."""
-    if -margin <= interval["low"] and interval["high"] <= margin:
-        return HOLDS
-    return FAILS if interval["low"] > margin or interval["high"] < -margin else UNDECIDED
-
-
-def slack(results_by_experiment: dict, sources, kind: str, estimate: float) -> float:
-    """How far an estimate may move while every metric it is computed from stays within the
-    tolerance CI allows a re-run (to first order): the sum of the tolerances of a difference, or
-    the ratio times the sum of the relative tolerances of a ratio. Metrics without a tolerance
-    add nothing."""
-    total = 0.0
-    for experiment, name in sources:
-        res = results_by_experiment.get(experiment, {})
-        tol = res.get("tolerances", {}).get(name)
-        if tol is None:
-            continue
-        value = (res.get("aggregates", {}).get(name) or {}).get("mean", res.get("metrics", {}).get(name))
-        absolute = tol["abs"] if "abs" in tol else tol["rel"] * abs(value)
-        total += absolute / abs(value) if kind == "ratio" else absolute
-    return total * abs(estimate) if kind == "ratio" else total
-
-
-def distance(c: dict) -> float:
-    """How far a comparison's estimate lies from the edge that decides it (for parity, the margin)."""
-    if c["kind"] == "parity":
-        return abs(c["threshold"] - abs(c["estimate"]))
-    return abs(c["estimate"] - c["threshold"])
-
-
-def comparison(label: str, interval, rule: str, outcome: str, fmt: str = ".3f", *, threshold: float,
-               results=None, sources=(), kind: str = "difference") -> dict:
-    """One comparison: what is compared, its interval, the rule it was held to (text and
-    threshold; for parity, the margin) and the outcome. ``sources`` are the (experiment, metric)
-    pairs it is computed from and ``kind`` how ("difference" of their means, "ratio", or
-    "parity", a difference held to ±threshold).
-
-    A comparison decided by its interval is still undecided when its estimate lies within CI's
-    tolerance of the threshold (``slack``): a re-run that CI accepts could carry it across, so
-    the rule must not call it. Verdicts and tolerances therefore agree by construction."""
-    c = {"label": label, "estimate": interval["estimate"], "low": interval["low"], "high": interval["high"],
-         "n": interval["n"], "rule": rule, "threshold": threshold, "outcome": outcome, "fmt": fmt,
-         "sources": [list(s) for s in sources], "kind": kind, "slack": 0.0}
-    if results is not None and sources:
-        c["slack"] = slack(results, sources, kind, c["estimate"])
-        if outcome != UNDECIDED and distance(c) <= c["slack"]:
-            c["outcome"], c["within_tolerance"] = UNDECIDED, True
-    return c
+# --------------------------------------------------------------------------- combining
 
 
 def combine(outcomes) -> str:
-    """The verdict from comparison outcomes: all hold, supported; all fail, not supported; some
-    of each, partly; otherwise (undecided ones that could tip it) inconclusive."""
+    """A general claim's verdict: all hold, supported; all fail, not supported; some of each,
+    partly; otherwise (undecided ones that could tip it) inconclusive."""
     outcomes = list(outcomes)
     if not outcomes:
         raise ValueError("a verdict needs at least one comparison")
@@ -122,19 +123,60 @@ def combine(outcomes) -> str:
     return SUPPORTED if HOLDS in outcomes else NOT_SUPPORTED
 
 
+def exists(outcomes) -> str:
+    """An existence claim's verdict: one comparison that holds supports it; all failing refute
+    it; otherwise inconclusive."""
+    outcomes = list(outcomes)
+    if not outcomes:
+        raise ValueError("a verdict needs at least one comparison")
+    if HOLDS in outcomes:
+        return SUPPORTED
+    return NOT_SUPPORTED if all(o == FAILS for o in outcomes) else INCONCLUSIVE
+
+
+def family_error(k: int) -> float:
+    """A bound on the chance that at least one of ``k`` comparisons holds by accident when each
+    does with probability at most 2.5 % (one side of a 95 % interval): k × 2.5 % (Bonferroni),
+    whether or not the comparisons are independent; about 1 − 0.975^k if they are."""
+    return min(1.0, 0.025 * k)
+
+
 def interval_text(c: dict) -> str:
     """"0.057 [0.043, 0.071]" for a comparison (infinite bounds shown as ±∞)."""
-    f = lambda v: ("∞" if v > 0 else "−∞") if math.isinf(v) else format(v, c["fmt"]).replace("-", "−")
-    return f"{f(c['estimate'])} [{f(c['low'])}, {f(c['high'])}]"
+    return _interval_text(c["estimate"], c["low"], c["high"], c["fmt"])
 
 
 class Verdict(dict):
-    """verdict, comparisons, evidence, experiment, scope, change."""
+    """verdict, kind, comparisons, evidence, experiment, scope, change, covers, borderline, thresholds."""
 
 
-def _verdict(verdict, comparisons, evidence, experiment, scope, change) -> Verdict:
-    return Verdict(verdict=verdict, comparisons=comparisons, evidence=evidence, experiment=experiment,
-                   scope=scope, change=change)
+def _verdict(kind, comparisons, evidence, experiment, scope, change, thresholds=(), verdict=None,
+             combination=None) -> Verdict:
+    outcomes = [c["outcome"] for c in comparisons]
+    verdict = verdict or (exists(outcomes) if kind == EXISTENCE else combine(outcomes))
+    covers = []
+    for c in comparisons:
+        if c["covers"] and c["covers"] not in covers:
+            covers.append(c["covers"])
+    return Verdict(verdict=verdict, kind=kind, comparisons=comparisons, evidence=evidence, experiment=experiment,
+                   scope=scope, change=change, covers=covers, borderline=[c for c in comparisons if c.borderline],
+                   thresholds=[THRESHOLDS[t] for t in thresholds], combination=combination or COMBINATION[kind])
+
+
+def _threshold(name):
+    return THRESHOLDS[name].value
+
+
+def _decide(label, interval, *, key, direction, drift, threshold=0.0, threshold_name="", fmt=".3f",
+            kind="difference", covers="") -> Decision:
+    return decide(label, interval, key=key, direction=direction, threshold=threshold, threshold_name=threshold_name,
+                  fmt=fmt, kind=kind, covers=covers, drift=drift)
+
+
+def _exact(label, value, *, key, direction, threshold, fmt=".3f", kind="difference") -> Decision:
+    """A comparison of an exact quantity (counted or computed, not sampled): a point interval."""
+    return decide(label, stats.Interval(value, value, value, 1), key=key, direction=direction, threshold=threshold,
+                  fmt=fmt, kind=kind, covers="exact (computed, not sampled)", drift=0.0)
 
 
 # --------------------------------------------------------------------------- reading results
@@ -149,8 +191,17 @@ def _count(res, name):
     return int(round(sum(values))), len(values)
 
 
-def _paired(res, a, b):
-    return stats.paired_difference(_seeds(res, a), _seeds(res, b))
+def _view(res):
+    from ..results.view import Results
+
+    return res if isinstance(res, Results) else Results(res)
+
+
+def _page(experiment: str, res, drift) -> dict:
+    """The comparisons an experiment's page draws, by their short name (shared with the audit)."""
+    from .. import experiments
+
+    return experiments.get(experiment).comparisons(_view(res), drift)
 
 
 def _hardware(res):
@@ -167,8 +218,9 @@ def _n_seeds(res):
 def _adding_scope(res):
     p = res["parameters"]
     return (f"Adding problem, T = {', '.join(map(str, p['lengths']))}; cells of about {p['param_budget']:,} "
-            f"parameters; trained until test MSE < {p['threshold']:g} or {p['max_steps']:,} steps; "
-            f"{_n_seeds(res)}; {_hardware(res)}.")
+            f"parameters; trained until test MSE < {p['threshold']:g} or {p['max_steps']:,} steps at one learning "
+            f"rate ({p['learning_rate']:g}) for every cell; {_n_seeds(res)}; {_hardware(res)}. The step cap and the "
+            "untuned learning rate are budgets: a cell that fails within them might succeed with more.")
 
 
 def _classifier_scope(res):
@@ -177,36 +229,10 @@ def _classifier_scope(res):
             f"early stopping (patience {p['patience']}); {_n_seeds(res)}; {_hardware(res)}.")
 
 
-# --------------------------------------------------------------------------- the claims
-
-
-def long_term_dependencies(r):
-    """GRUs capture long-term dependencies that plain RNNs miss.
-
-    At every length T of the adding problem at which the simple RNN ran, the GRU's solve rate
-    minus the simple RNN's (Newcombe 95 % interval over seeds) must lie above 0. Combined over
-    the lengths.
-    """
-    res = r["long_range"]
-    comps = []
-    for T in _rnn_lengths(res):
-        (kg, n), (ks, m) = _count(res, f"GRU.T{T}.solved"), _count(res, f"SimpleRNN.T{T}.solved")
-        iv = stats.newcombe(kg, n, ks, m)
-        comps.append(comparison(f"T = {T}: solve rate GRU − SimpleRNN ({kg}/{n} vs {ks}/{m})", iv, "> 0",
-                                above(iv, 0), ".2f", threshold=0.0,
-                                results=r, sources=[("long_range", f"GRU.T{T}.solved"), ("long_range", f"SimpleRNN.T{T}.solved")]))
-    T = max(_rnn_lengths(res))
-    evidence = (f"Solved within {res['parameters']['max_steps']:,} steps at T = {T}: GRU "
-                f"{_count(res, f'GRU.T{T}.solved')[0]}/{len(res['seeds'])} seeds, simple RNN "
-                f"{_count(res, f'SimpleRNN.T{T}.solved')[0]}/{len(res['seeds'])}; the GRU solved more often at "
-                f"{sum(c['outcome'] == HOLDS for c in comps)} of {len(comps)} lengths.")
-    return _verdict(combine(c["outcome"] for c in comps), comps, evidence, "long_range", _adding_scope(res),
-                    "A simple RNN that solves the task within the cap at some length in most seeds, or a GRU "
-                    "that does not.")
-
-
-def _decades(res, cell, T, initial=False):
-    return stats.t_interval(_seeds(res, f"{cell}.T{T}.log10_grad_ratio{'_initial' if initial else ''}"))
+def _char_lm_scope(res):
+    p = res["parameters"]
+    return (f"Character language model on Python source, about {p['param_budget']:,} recurrent parameters, "
+            f"{p['steps']:,} steps, {_n_seeds(res)}.")
 
 
 def _rnn_lengths(res):
@@ -214,163 +240,283 @@ def _rnn_lengths(res):
     return res["parameters"].get("simple_rnn_lengths") or res["parameters"]["lengths"]
 
 
-def vanishing_gradients_in_rnns(r):
+def _solve_rate_difference(res, a, b, T, drift, *, direction, threshold=0.0, threshold_name=""):
+    (ka, n), (kb, m) = _count(res, f"{a}.T{T}.solved"), _count(res, f"{b}.T{T}.solved")
+    iv = stats.newcombe(ka, n, kb, m)
+    return _decide(f"adding T = {T}: solve rate {a} − {b} ({ka}/{n} vs {kb}/{m})", iv,
+                   key=f"long_range: solve rate {a} − {b} at T = {T}", direction=direction, threshold=threshold,
+                   threshold_name=threshold_name, fmt=".2f", kind="rate", covers=f"{n} seeds per cell", drift=drift)
+
+
+def decades_lost(res, cell: str, T: int, *, initial: bool) -> list[float]:
+    """Per seed, how many orders of magnitude weaker the gradient reaching step 1 is than at step T."""
+    return [-v for v in _seeds(res, f"{cell}.T{T}.log10_grad_ratio{'_initial' if initial else ''}") if v is not None]
+
+
+def decades_text(res, cell: str, T: int, *, initial: bool) -> str:
+    """"9.6 (9.4–10.1)": the median and range over seeds of :func:`decades_lost`. A gradient that
+    underflowed float32 (about 37 decades) has no size, only a bound: such seeds are counted, not
+    averaged ("≥ 37 in all 5 seeds", or "… ; ≥ 37 in 2 of 5 seeds")."""
+    import statistics
+
+    values = decades_lost(res, cell, T, initial=initial)
+    if not values:
+        raise ValueError(f"no gradient measurement of {cell} at T = {T}")
+    under = [v for v in values if math.isinf(v) or v >= FLOAT32_FLOOR_DECADES]
+    sized = [v for v in values if v not in under]
+    if not sized:
+        return f"≥ {FLOAT32_FLOOR_DECADES:.0f} in all {len(values)} seeds (float32 underflow)"
+    text = f"{statistics.median(sized):.1f} ({min(sized):.1f}–{max(sized):.1f})"
+    return text + (f"; ≥ {FLOAT32_FLOOR_DECADES:.0f} in {len(under)} of {len(values)} seeds (float32 underflow)"
+                   if under else "")
+
+
+# --------------------------------------------------------------------------- the claims
+
+
+def long_term_dependencies(r, drift=None):
+    """GRUs capture long-term dependencies that plain RNNs miss.
+
+    A general claim. At every length T of the adding problem at which the simple RNN ran, the
+    GRU's solve rate minus the simple RNN's (Newcombe 95 % interval over seeds) must lie above 0.
+    """
+    res = r["long_range"]
+    comps = [_solve_rate_difference(res, "GRU", "SimpleRNN", T, drift, direction="above") for T in _rnn_lengths(res)]
+    T = max(_rnn_lengths(res))
+    evidence = (f"Solved within {res['parameters']['max_steps']:,} steps at T = {T}: GRU "
+                f"{_count(res, f'GRU.T{T}.solved')[0]}/{len(res['seeds'])} seeds, simple RNN "
+                f"{_count(res, f'SimpleRNN.T{T}.solved')[0]}/{len(res['seeds'])}; the GRU solved more often at "
+                f"{sum(c['outcome'] == HOLDS for c in comps)} of {len(comps)} lengths.")
+    return _verdict(GENERAL, comps, evidence, "long_range", _adding_scope(res),
+                    "A simple RNN that solves the task within the cap at some length in most seeds (a tuned learning "
+                    "rate or a longer budget might give one), or a GRU that does not.")
+
+
+def lstm_solves_long_term_dependencies(r, drift=None):
+    """The LSTM effectively solves the long-term dependency problem (the article's section 2.1).
+
+    A general claim. At every length of the adding problem the LSTM's solve rate (Wilson 95 %
+    interval over seeds) must lie above one half (MAJORITY), and at every length the simple RNN
+    ran, the LSTM's solve rate minus the simple RNN's must lie above 0.
+    """
+    res = r["long_range"]
+    comps = []
+    for T in res["parameters"]["lengths"]:
+        k, n = _count(res, f"LSTM.T{T}.solved")
+        comps.append(_decide(f"adding T = {T}: LSTM solve rate ({k}/{n})", stats.wilson(k, n),
+                             key=f"long_range: LSTM solve rate at T = {T}", direction="above",
+                             threshold=MAJORITY, threshold_name="MAJORITY", fmt=".2f", kind="rate",
+                             covers=f"{n} seeds", drift=drift))
+    comps += [_solve_rate_difference(res, "LSTM", "SimpleRNN", T, drift, direction="above") for T in _rnn_lengths(res)]
+    def solved(cell, lengths):
+        return ", ".join(f"{_count(res, f'{cell}.T{T}.solved')[0]}/{len(res['seeds'])} at T = {T}" for T in lengths)
+
+    evidence = (f"The LSTM solved the adding problem in {solved('LSTM', res['parameters']['lengths'])}, within "
+                f"{res['parameters']['max_steps']:,} steps; the simple RNN in {solved('SimpleRNN', _rnn_lengths(res))}.")
+    return _verdict(GENERAL, comps, evidence, "long_range", _adding_scope(res),
+                    "Longer sequences than this experiment's lengths (the outlook's exercises run longer ones), "
+                    "where the LSTM may no longer solve every seed within the cap.", thresholds=["MAJORITY"])
+
+
+def vanishing_gradients_in_rnns(r, drift=None):
     """Plain RNNs' gradients vanish over long sequences.
 
-    At every length the simple RNN ran, the share of its trained runs in which the gradient
-    reaching the first step is more than 100 times weaker than at the last (log10 ratio below
-    −2) must exceed one half (Wilson 95 % interval). A share, not a mean: a gradient that
-    underflows float32 has no meaningful size, only a side of the threshold.
+    A general claim, judged twice at every length the simple RNN ran: with the initial weights
+    (the gradient learning starts from, the cause the claim names) and after training (what
+    training left). Each time, the share of runs in which the gradient reaching the first step is
+    more than 100 times weaker than at the last (GRADIENT_DECADES) must exceed one half (MAJORITY;
+    Wilson 95 % interval over runs). A share, not a mean: a gradient that underflows float32 has no
+    meaningful size, only a side of the threshold. Both must hold for "supported"; one holding and
+    the other failing is "partly"; an undecided one leaves the verdict inconclusive.
     """
     res = r["long_range"]
     comps = []
     for T in _rnn_lengths(res):
-        values = [v for v in _seeds(res, f"SimpleRNN.T{T}.log10_grad_ratio") if v is not None]
-        k = sum(v < -GRADIENT_DECADES for v in values)
-        iv = stats.wilson(k, len(values))
-        comps.append(comparison(f"T = {T}: simple-RNN runs losing over {GRADIENT_DECADES:g} decades ({k}/{len(values)})",
-                                iv, "> 0.5", above(iv, 0.5), ".2f", threshold=0.5))
+        for initial, when in ((True, "at initialisation"), (False, "after training")):
+            values = decades_lost(res, "SimpleRNN", T, initial=initial)
+            k = sum(v > GRADIENT_DECADES for v in values)
+            comps.append(_decide(f"T = {T}, {when}: simple-RNN runs losing over {GRADIENT_DECADES:g} decades "
+                                 f"({k}/{len(values)})", stats.wilson(k, len(values)),
+                                 key=f"long_range: share of simple-RNN runs losing over 2 decades at T = {T}, {when}",
+                                 direction="above", threshold=MAJORITY, threshold_name="MAJORITY", fmt=".2f",
+                                 kind="rate", covers=f"{len(values)} seeds", drift=drift))
     T = max(_rnn_lengths(res))
-    lost = {cell: -_decades(res, cell, T).estimate for cell in ("SimpleRNN", "LSTM", "GRU")}
-    start = {cell: -_decades(res, cell, T, initial=True).estimate for cell in ("SimpleRNN", "LSTM", "GRU")}
-    evidence = (f"After training, at T = {T}, the gradient reaching step 1 is {lost['SimpleRNN']:.1f} orders of "
-                f"magnitude weaker than at step T for the simple RNN, {lost['LSTM']:.1f} for the LSTM and "
-                f"{lost['GRU']:.1f} for the GRU (means over {_n_seeds(res)}); at initialisation "
-                f"{start['SimpleRNN']:.1f}, {start['LSTM']:.1f} and {start['GRU']:.1f}.")
-    return _verdict(combine(c["outcome"] for c in comps), comps, evidence, "long_range", _adding_scope(res),
-                    "Trained simple RNNs that keep more than 1 % of the gradient over the first step in at least "
-                    "half of their runs at some length.")
+    evidence = (f"Decades lost between step T and step 1 at T = {T}, median (range) over {_n_seeds(res)}: "
+                + "; ".join(f"{name} {decades_text(res, cell, T, initial=True)} with initial weights, "
+                            f"{decades_text(res, cell, T, initial=False)} after training"
+                            for cell, name in (("SimpleRNN", "simple RNN"), ("LSTM", "LSTM"), ("GRU", "GRU")))
+                + ".")
+    return _verdict(GENERAL, comps, evidence, "long_range", _adding_scope(res),
+                    "Simple RNNs that keep more than 1 % of the gradient over the first step in at least half of "
+                    "their runs at some length, with initial weights or after training.",
+                    thresholds=["GRADIENT_DECADES", "MAJORITY"])
 
 
-def exploding_gradients_in_rnns(r):
-    """Plain RNNs' gradients explode.
+def exploding_gradients_in_rnns(r, drift=None):
+    """Plain RNNs' gradients can explode.
 
-    Trained without gradient clipping (Adam), the share of simple-RNN runs whose loss or
-    gradient norm becomes non-finite, or whose gradient norm spikes above the experiment's
-    spike factor times its median, must exceed 0.1 (Wilson 95 % interval over the runs).
+    An existence claim: it is supported once explosions are shown to happen at all, that is,
+    when the share of simple-RNN runs trained without gradient clipping (Adam) whose loss or
+    gradient norm becomes non-finite, or whose gradient norm spikes above the experiment's spike
+    factor times its median, lies above 0 (Wilson 95 % interval over the runs). How often they
+    explode is reported, not judged: it depends on the learning rate and the initialisation.
     """
     res = r["long_range"]
     p, m = res["parameters"], res["metrics"]
     k, n = int(m["explosion.SimpleRNN.exploded"]), int(m["explosion.SimpleRNN.runs"])
     iv = stats.wilson(k, n)
-    c = comparison(f"simple-RNN runs that exploded ({k}/{n})", iv, f"> {EXPLOSION_RATE:g}", above(iv, EXPLOSION_RATE),
-                   ".2f", threshold=EXPLOSION_RATE)
-    tol = res.get("tolerances", {}).get("explosion.SimpleRNN.exploded")
-    if tol is not None:                                    # a count's tolerance, as a share of the runs
-        c["slack"] = tol["abs"] / n
-        if c["outcome"] != UNDECIDED and distance(c) <= c["slack"]:
-            c["outcome"], c["within_tolerance"] = UNDECIDED, True
+    c = _decide(f"simple-RNN runs that exploded ({k}/{n})", iv, key="long_range: simple-RNN explosion rate",
+                direction="above", threshold=0.0, fmt=".2f", kind="rate", covers=f"{n} runs", drift=drift)
     peak = m.get("explosion.SimpleRNN.largest_peak_over_median")
     evidence = (f"Without clipping, {k} of {n} simple-RNN runs exploded"
                 + (f" (the largest gradient spike was {peak:.0f} times the run's median)" if peak else "")
-                + f"; the share of runs that explode is below {iv['high']:.2f} with 95 % confidence.")
+                + f"; the share of runs that explode lies in [{iv['low']:.2f}, {iv['high']:.2f}] with 95 % confidence.")
     scope = (f"Adding problem T = {p['explosion_length']}, {p['explosion_steps']} steps of Adam at learning rate "
              f"{p['learning_rate']:g} without clipping; a spike is a gradient norm over {p['spike_factor']:g} times "
              f"the run's median; {n} runs; {_hardware(res)}.")
-    return _verdict(combine([c["outcome"]]), [c], evidence, "long_range", scope,
-                    "Explosions in other settings: higher learning rates, plain SGD, longer sequences, or "
-                    "recurrent weights initialised with a spectral radius above 1.")
+    return _verdict(EXISTENCE, [c], evidence, "long_range", scope,
+                    "No explosion in many more runs would bound the rate near 0 in this setting; other settings "
+                    "(higher learning rates, plain SGD, a spectral radius above 1) explode more often.")
 
 
-def fewer_parameters(r):
+def gru_improves_over_rnn(r, drift=None):
+    """A GRU predicts more accurately than a plain RNN (the article's background section).
+
+    A general claim. The GRU − simple RNN test accuracy on each real data set (paired by seed,
+    Student-t 95 % interval), the simple RNN's minus the GRU's held-out bits per character of the
+    character language model, and the solve-rate difference at the longest length of the adding
+    problem at which the simple RNN ran (Newcombe interval) must lie above 0.
+    """
+    real, lr, lm = r["real_sequences"], r["long_range"], r["char_lm"]
+    page = _page("real_sequences", real, drift)
+    comps = [page[f"{d}: GRU − SimpleRNN"] for d in real["parameters"]["datasets"]]
+    lm_page = _page("char_lm", lm, drift).get("SimpleRNN − GRU")
+    if lm_page is not None:
+        comps.append(lm_page)
+    comps.append(_solve_rate_difference(lr, "GRU", "SimpleRNN", max(_rnn_lengths(lr)), drift, direction="above"))
+    evidence = "; ".join(f"{c['label']} {interval_text(c)}" for c in comps) + "."
+    return _verdict(GENERAL, comps, evidence, "real_sequences",
+                    _classifier_scope(real) + " " + _char_lm_scope(lm) + " " + _adding_scope(lr),
+                    "Other data sets, sizes or training budgets (the simple RNN had one untuned learning rate); "
+                    "more seeds for the undecided comparisons.")
+
+
+def fewer_parameters(r, drift=None):
     """A GRU has fewer parameters than an LSTM of the same size.
 
-    Exact, from the formulas (which the tests prove equal to Keras): the GRU/LSTM ratio must be
-    below 1 at every size the efficiency experiment uses.
+    A general claim, exact: the GRU/LSTM parameter ratio from the formulas (which the tests prove
+    equal to Keras) must be below 1 at every size the efficiency experiment uses.
     """
     res = r["efficiency"]
-    comps = []
-    for n in res["parameters"]["units"]:
-        ratio = count_params("GRU", n, 8) / count_params("LSTM", n, 8)
-        comps.append(comparison(f"{n} units: parameters GRU / LSTM", stats.Interval(ratio, ratio, ratio, 1), "< 1",
-                                below(stats.Interval(ratio, ratio, ratio, 1), 1.0), threshold=1.0, kind="ratio"))
+    comps = [_exact(f"{n} units: parameters GRU / LSTM", count_params("GRU", n, 8) / count_params("LSTM", n, 8),
+                    key=f"efficiency: parameters GRU / LSTM at {n} units", direction="below", threshold=1.0,
+                    kind="ratio") for n in res["parameters"]["units"]]
     lo, hi = min(c["estimate"] for c in comps), max(c["estimate"] for c in comps)
     evidence = (f"GRU/LSTM parameter ratio {lo:.3f}–{hi:.3f} for {res['parameters']['units']} units (exactly 3/4 "
                 f"in the article's form; Keras' GRU adds 3n biases, of which only n change the model).")
-    return _verdict(combine(c["outcome"] for c in comps), comps, evidence, "efficiency",
-                    "Exact for every size: 3 weight blocks against 4.", "Nothing: it is arithmetic.")
+    return _verdict(GENERAL, comps, evidence, "efficiency", "Exact for every size: 3 weight blocks against 4.",
+                    "Nothing: it is arithmetic.")
 
 
 MODE_NAMES = {"default": "Keras", "compiled": "Keras + XLA", "torch": "PyTorch"}
 
 
-def more_efficient(r):
+def more_efficient(r, drift=None):
     """A GRU computes more simply and trains more efficiently than an LSTM.
 
-    Two kinds of comparison, each against a GRU/LSTM time ratio of 0.9 (at least 10 % faster):
-    the training step of each implementation in the efficiency experiment (the geometric mean of
-    its configurations' ratios, with a Student-t 95 % interval across the configurations), and
-    the training steps to solve the adding problem at every length where the GRU solved every
-    seed (paired by seed; an LSTM run censored at the cap makes the ratio an upper bound). A ratio
-    interval wholly below 0.9 holds, wholly above fails.
+    A general claim, judged on two kinds of comparison, each against a GRU/LSTM ratio of 0.9
+    (MEANINGFUL_SPEEDUP): the training-step time of every implementation at every configuration
+    (length and width) of the efficiency experiment, each a geometric mean over interleaved
+    repeats with its 95 % interval, so that a size effect shows instead of being pooled away;
+    and the training steps to solve the adding problem at every length where the GRU solved every
+    seed (paired by seed). Timing intervals cover the repeats of one run only; how far a re-run
+    moves them is the measured drift, which marks the comparisons it could flip as borderline.
     """
     eff, lr = r["efficiency"], r["long_range"]
     m, p = eff["metrics"], eff["parameters"]
     comps = []
     for mode in p.get("modes", ["default", "compiled"]):
-        key = f"{mode}.GRU_over_LSTM.train"
-        n_configs = len(p["lengths"]) * len(p["units"])
-        iv = stats.Interval(m[key], m[f"{key}.low"], m[f"{key}.high"], n_configs)
-        comps.append(comparison(f"{MODE_NAMES.get(mode, mode)}: step time GRU / LSTM over {n_configs} configurations",
-                                iv, f"< {MEANINGFUL_SPEEDUP:g}", below(iv, MEANINGFUL_SPEEDUP), ".2f",
-                                threshold=MEANINGFUL_SPEEDUP, results=r, sources=[("efficiency", key)], kind="ratio"))
+        for n in p["units"]:
+            for T in p["lengths"]:
+                key = f"{mode}.T{T}.u{n}.GRU_over_LSTM.train"
+                iv = stats.Interval(m[key], m[f"{key}.low"], m[f"{key}.high"], p["repeats"])
+                comps.append(_decide(f"{MODE_NAMES.get(mode, mode)}, {n} units, T = {T}: step time GRU / LSTM", iv,
+                                     key=f"efficiency: {mode} step time GRU / LSTM at {n} units, T = {T}",
+                                     direction="below", threshold=MEANINGFUL_SPEEDUP,
+                                     threshold_name="MEANINGFUL_SPEEDUP", fmt=".2f", kind="ratio",
+                                     covers=f"{p['repeats']} interleaved timing repeats", drift=drift))
     for T in lr["parameters"]["lengths"]:
         if _count(lr, f"GRU.T{T}.solved")[0] < len(lr["seeds"]):
             continue
         iv = stats.ratio_interval(_seeds(lr, f"GRU.T{T}.steps_to_solve"), _seeds(lr, f"LSTM.T{T}.steps_to_solve"))
-        comps.append(comparison(f"adding T = {T}: steps to solve GRU / LSTM", iv, f"< {MEANINGFUL_SPEEDUP:g}",
-                                below(iv, MEANINGFUL_SPEEDUP), ".2f", threshold=MEANINGFUL_SPEEDUP, kind="ratio",
-                                results=r, sources=[("long_range", f"GRU.T{T}.steps_to_solve"),
-                                                    ("long_range", f"LSTM.T{T}.steps_to_solve")]))
+        c = _decide(f"adding T = {T}: steps to solve GRU / LSTM", iv,
+                    key=f"long_range: steps to solve GRU / LSTM at T = {T}", direction="below",
+                    threshold=MEANINGFUL_SPEEDUP, threshold_name="MEANINGFUL_SPEEDUP", fmt=".2f",
+                    kind="ratio", covers=f"{iv['n']} seeds", drift=drift)
+        if _count(lr, f"LSTM.T{T}.solved")[0] < len(lr["seeds"]) and c["outcome"] == FAILS:
+            c["outcome"], c["borderline"] = UNDECIDED, False   # an LSTM stopped at the cap: the ratio is an upper bound
+        comps.append(c)
     parts = []
     for mode in p.get("modes", ["default", "compiled"]):
-        ratios = [m[f"{mode}.T{T}.u{n}.GRU_over_LSTM.train"] for T in p["lengths"] for n in p["units"]]
-        parts.append(f"{MODE_NAMES.get(mode, mode)} {m[f'{mode}.GRU_over_LSTM.train']:.2f} "
-                     f"({min(ratios):.2f}–{max(ratios):.2f})")
+        by_width = ", ".join(
+            f"{n} units {min(m[f'{mode}.T{T}.u{n}.GRU_over_LSTM.train'] for T in p['lengths']):.2f}–"
+            f"{max(m[f'{mode}.T{T}.u{n}.GRU_over_LSTM.train'] for T in p['lengths']):.2f}" for n in p["units"])
+        parts.append(f"{MODE_NAMES.get(mode, mode)} {by_width}")
     learning = [c for c in comps if c["label"].startswith("adding")]
-    evidence = ("GRU/LSTM training-step time, pooled (range over configurations): " + ", ".join(parts) + ". ")
+    evidence = "GRU/LSTM training-step time by width (range over lengths): " + "; ".join(parts) + ". "
     if learning:
         evidence += (f"Steps to solve the adding problem, GRU/LSTM: {min(c['estimate'] for c in learning):.2f}–"
                      f"{max(c['estimate'] for c in learning):.2f} over {len(learning)} lengths.")
     scope = (f"{_hardware(eff)}, one thread per process; batch {p['batch_size']}, 8 features, T = "
              f"{', '.join(map(str, p['lengths']))}, {', '.join(map(str, p['units']))} units; {p['repeats']} "
              f"interleaved repeats. Learning speed: " + _adding_scope(lr))
-    return _verdict(combine(c["outcome"] for c in comps), comps, evidence, "efficiency", scope,
-                    "Per-step times on other hardware (a GPU's cuDNN kernels), or an LSTM that learns the "
-                    "adding problem as fast as the GRU.")
+    return _verdict(GENERAL, comps, evidence, "efficiency", scope,
+                    "Per-step times on other hardware (a GPU's cuDNN kernels) or at other widths, or an LSTM that "
+                    "learns the adding problem as fast as the GRU.", thresholds=["MEANINGFUL_SPEEDUP"])
 
 
-def on_par_with_lstm(r):
+def _reading(c: Decision) -> str:
+    """On par, undecided, or which cell is better when the interval lies wholly outside the margin.
+    Every parity comparison is oriented so that a positive difference favours the GRU: GRU − LSTM
+    accuracies and solve rates, LSTM − GRU bits per character (lower is better)."""
+    if c["outcome"] == HOLDS:
+        return "on par"
+    if c["outcome"] == UNDECIDED:
+        return "undecided"
+    return "GRU better" if c["low"] > c["threshold"] else "GRU worse"
+
+
+def on_par_with_lstm(r, drift=None):
     """A GRU performs on par with an LSTM, sometimes better.
 
-    Parity is two-sided: the GRU − LSTM test accuracy on each real data set (paired by seed,
-    Student-t 95 % interval) must lie within ±0.02, and the solve-rate difference at the adding
-    problem's longest length (Newcombe interval) within ±0.2. Each comparison reads as on par,
-    GRU better or GRU worse (interval wholly outside the margin) or undecided. Supported if every
-    comparison is decided and none is "GRU worse" (on par, sometimes better); not supported if
-    all are "GRU worse"; partly if some are; inconclusive otherwise.
+    Parity is two-sided and uses the 95 % interval, more conservative than the 90 % interval of
+    the usual equivalence test (TOST): the GRU − LSTM test accuracy on each real data set (paired
+    by seed) must lie within ±PARITY_MARGIN, the GRU − LSTM held-out bits per character of the
+    character model within ±BPC_PARITY_MARGIN, and the solve-rate difference at the adding
+    problem's longest length (Newcombe interval) within ±SOLVE_RATE_MARGIN. Each comparison reads
+    as on par, GRU better or GRU worse (interval wholly outside the margin) or undecided.
+    Supported if every comparison is decided and none is "GRU worse"; not supported if all are
+    "GRU worse"; partly if some are; inconclusive otherwise.
     """
-    real, lr = r["real_sequences"], r["long_range"]
+    real, lr, lm = r["real_sequences"], r["long_range"], r["char_lm"]
     comps = []
-    for name in real["parameters"]["datasets"]:
-        iv = _paired(real, f"{name}.GRU.test_accuracy", f"{name}.LSTM.test_accuracy")
-        comps.append(comparison(f"{name.replace('_', ' ')}: test accuracy GRU − LSTM", iv, f"within ±{PARITY_MARGIN:g}",
-                                within(iv, PARITY_MARGIN), threshold=PARITY_MARGIN,
-                                results=r, sources=[("real_sequences", f"{name}.GRU.test_accuracy"),
-                                         ("real_sequences", f"{name}.LSTM.test_accuracy")], kind="parity"))
+    for d in real["parameters"]["datasets"]:
+        iv = stats.paired_difference(_seeds(real, f"{d}.GRU.test_accuracy"), _seeds(real, f"{d}.LSTM.test_accuracy"))
+        comps.append(_decide(f"{d.replace('_', ' ')}: test accuracy GRU − LSTM", iv,
+                             key=f"real_sequences: {d} test accuracy GRU − LSTM", direction="within",
+                             threshold=PARITY_MARGIN, threshold_name="PARITY_MARGIN", covers=f"{iv['n']} seeds",
+                             drift=drift))
+    lm_page = _page("char_lm", lm, drift).get("LSTM − GRU")
+    if lm_page is not None:       # LSTM − GRU bits per character: above the margin, the GRU is better
+        iv = stats.Interval(lm_page["estimate"], lm_page["low"], lm_page["high"], lm_page["n"])
+        comps.append(_decide(lm_page["label"], iv, key=lm_page["key"], direction="within", threshold=BPC_PARITY_MARGIN,
+                             threshold_name="BPC_PARITY_MARGIN", covers=lm_page["covers"], drift=drift))
     T = max(lr["parameters"]["lengths"])
-    (kg, n), (kl, m) = _count(lr, f"GRU.T{T}.solved"), _count(lr, f"LSTM.T{T}.solved")
-    iv = stats.newcombe(kg, n, kl, m)
-    comps.append(comparison(f"adding T = {T}: solve rate GRU − LSTM ({kg}/{n} vs {kl}/{m})", iv,
-                            f"within ±{SOLVE_RATE_MARGIN:g}", within(iv, SOLVE_RATE_MARGIN), ".2f",
-                            threshold=SOLVE_RATE_MARGIN, kind="parity",
-                            results=r, sources=[("long_range", f"GRU.T{T}.solved"), ("long_range", f"LSTM.T{T}.solved")]))
-    readings = []
+    comps.append(_solve_rate_difference(lr, "GRU", "LSTM", T, drift, direction="within", threshold=SOLVE_RATE_MARGIN,
+                                        threshold_name="SOLVE_RATE_MARGIN"))
     for c in comps:
-        margin = SOLVE_RATE_MARGIN if c["label"].startswith("adding") else PARITY_MARGIN
-        c["reading"] = ("on par" if c["outcome"] == HOLDS else "undecided" if c["outcome"] == UNDECIDED
-                        else "GRU better" if c["low"] > margin else "GRU worse")
-        readings.append(c["reading"])
+        c["reading"] = _reading(c)
+    readings = [c["reading"] for c in comps]
     worse, undecided = readings.count("GRU worse"), readings.count("undecided")
     if worse == len(readings):
         verdict = NOT_SUPPORTED
@@ -379,144 +525,136 @@ def on_par_with_lstm(r):
     else:
         verdict = INCONCLUSIVE if undecided else SUPPORTED
     evidence = "; ".join(f"{c['label'].split(':')[0]}: {c['reading']}" for c in comps) + "."
-    return _verdict(verdict, comps, evidence, "real_sequences",
-                    _classifier_scope(real) + " " + _adding_scope(lr),
-                    "Intervals that move inside or outside the margins with more seeds, longer training or "
-                    "other data sets.")
+    n = len(lr["seeds"])
+    if undecided and any(c["label"].startswith("adding") and c["outcome"] == UNDECIDED for c in comps):
+        evidence += (f" With {n} seeds per cell, even {n}/{n} against {n}/{n} gives a solve-rate interval wider than "
+                     f"±{SOLVE_RATE_MARGIN:g}: that comparison is undecidable at this budget, whatever the cells do.")
+    return _verdict(GENERAL, comps, evidence, "real_sequences",
+                    _classifier_scope(real) + " " + _char_lm_scope(lm) + " " + _adding_scope(lr),
+                    "Intervals that move inside or outside the margins with more seeds, longer training or other "
+                    "data sets; parity of solve rates needs well over five seeds per cell.",
+                    thresholds=["PARITY_MARGIN", "BPC_PARITY_MARGIN", "SOLVE_RATE_MARGIN"], verdict=verdict,
+                    combination="a parity claim: supported when every comparison is decided and each is on par or "
+                                "favours the GRU; partly supported when some favour the LSTM, not supported when all "
+                                "do, otherwise inconclusive")
 
 
-def gru_improves_over_rnn(r):
-    """A GRU predicts more accurately than a plain RNN (the article's background section).
-
-    The GRU − simple RNN test accuracy on each real data set (paired by seed, Student-t 95 %
-    interval) and the solve-rate difference at the longest length of the adding problem at which
-    the simple RNN ran (Newcombe interval) must lie above 0. Combined over the comparisons.
-    """
-    real, lr = r["real_sequences"], r["long_range"]
-    comps = []
-    for name in real["parameters"]["datasets"]:
-        iv = _paired(real, f"{name}.GRU.test_accuracy", f"{name}.SimpleRNN.test_accuracy")
-        comps.append(comparison(f"{name.replace('_', ' ')}: test accuracy GRU − SimpleRNN", iv, "> 0", above(iv, 0),
-                                threshold=0.0, results=r, sources=[("real_sequences", f"{name}.GRU.test_accuracy"),
-                                                        ("real_sequences", f"{name}.SimpleRNN.test_accuracy")]))
-    T = max(_rnn_lengths(lr))
-    (kg, n), (ks, m) = _count(lr, f"GRU.T{T}.solved"), _count(lr, f"SimpleRNN.T{T}.solved")
-    iv = stats.newcombe(kg, n, ks, m)
-    comps.append(comparison(f"adding T = {T}: solve rate GRU − SimpleRNN ({kg}/{n} vs {ks}/{m})", iv, "> 0",
-                            above(iv, 0), ".2f", threshold=0.0,
-                            results=r, sources=[("long_range", f"GRU.T{T}.solved"), ("long_range", f"SimpleRNN.T{T}.solved")]))
-    evidence = "; ".join(f"{c['label'].split(':')[0]}: GRU − simple RNN {interval_text(c)}" for c in comps) + "."
-    return _verdict(combine(c["outcome"] for c in comps), comps, evidence, "real_sequences",
-                    _classifier_scope(real) + " " + _adding_scope(lr),
-                    "Other data sets, sizes or training budgets; more seeds for the undecided comparisons.")
-
-
-def lstm_better_in_some_cases(r):
+def lstm_better_in_some_cases(r, drift=None):
     """In some cases an LSTM performs better than a GRU (the article's section 2.1).
 
-    An existence claim: supported if in at least one comparison the LSTM is better beyond doubt
-    (the interval of LSTM − GRU wholly above 0); not supported if in every comparison it is not
-    (wholly at or below 0); inconclusive otherwise. Compared: the longest aⁿbⁿ string length up
-    to which every string is recognised after training on n ≤ 20 (a counting task where Weiss et
-    al. 2018 expect the LSTM to win), and the test accuracy on each real data set.
+    An existence claim: supported if in at least one comparison the LSTM is better beyond doubt;
+    not supported if in every comparison it is not (the interval wholly on the GRU's side);
+    inconclusive otherwise. Compared: the longest aⁿbⁿ string length up to which every string is
+    recognised after training on short ones (a counting task where Weiss et al. 2018 expect the
+    LSTM to win), the test accuracy on each real data set, and the held-out bits per character of
+    the character model. Looking in several places raises the chance of a false "supported":
+    with k comparisons, each one-sided at 2.5 %, it is at most 1 − 0.975^k (see the page).
     """
-    cnt, real = r["counting"], r["real_sequences"]
-    counted = _paired(cnt, "LSTM.generalises_to", "GRU.generalises_to")
-    comps = [comparison("aⁿbⁿ: longest n recognised, LSTM − GRU", counted, "> 0", above(counted, 0), ".1f",
-                        threshold=0.0, results=r, sources=[("counting", "LSTM.generalises_to"), ("counting", "GRU.generalises_to")])]
-    for name in real["parameters"]["datasets"]:
-        iv = _paired(real, f"{name}.LSTM.test_accuracy", f"{name}.GRU.test_accuracy")
-        comps.append(comparison(f"{name.replace('_', ' ')}: test accuracy LSTM − GRU", iv, "> 0", above(iv, 0),
-                                threshold=0.0, results=r, sources=[("real_sequences", f"{name}.LSTM.test_accuracy"),
-                                                        ("real_sequences", f"{name}.GRU.test_accuracy")]))
-    outcomes = [c["outcome"] for c in comps]
-    verdict = SUPPORTED if HOLDS in outcomes else NOT_SUPPORTED if set(outcomes) == {FAILS} else INCONCLUSIVE
+    cnt, real, lm = r["counting"], r["real_sequences"], r["char_lm"]
+    comps = [_page("counting", cnt, drift)["LSTM − GRU"]]
+    for d in real["parameters"]["datasets"]:
+        comps.append(_redirect(_page("real_sequences", real, drift)[f"{d}: GRU − LSTM"], "below", drift))
+    lm_page = _page("char_lm", lm, drift).get("LSTM − GRU")
+    if lm_page is not None:
+        comps.append(_redirect(lm_page, "below", drift))
     mean = lambda cell: stats.t_interval(_seeds(cnt, f"{cell}.generalises_to")).estimate
     evidence = (f"Trained on n ≤ {cnt['parameters']['train_max_n']}, the LSTM recognised every aⁿbⁿ up to n = "
                 f"{mean('LSTM'):.1f} on average, the GRU up to {mean('GRU'):.1f}, the simple RNN up to "
-                f"{mean('SimpleRNN'):.1f}; " + "; ".join(f"{c['label'].split(':')[0]}: LSTM − GRU {interval_text(c)}"
-                                                          for c in comps[1:]) + ".")
+                f"{mean('SimpleRNN'):.1f}; " + "; ".join(f"{c['label']} {interval_text(c)}" for c in comps[1:])
+                + f". Family-wise chance of a false “supported” over {len(comps)} comparisons: at most "
+                f"{family_error(len(comps)):.0%}.")
     p = cnt["parameters"]
     scope = (f"aⁿbⁿ with cells of about {p['param_budget']} parameters, {p['steps']:,} full-batch steps, tested up "
-             f"to n = {p['test_max_n']}, {_n_seeds(cnt)}; " + _classifier_scope(real))
-    return _verdict(verdict, comps, evidence, "counting", scope,
-                    "A GRU that counts as far as the LSTM (other sizes or training), and no data set on which "
-                    "the LSTM wins.")
+             f"to n = {p['test_max_n']}, {_n_seeds(cnt)}; " + _classifier_scope(real) + " " + _char_lm_scope(lm))
+    return _verdict(EXISTENCE, comps, evidence, "counting", scope,
+                    "A GRU that counts as far as the LSTM (other sizes or training), and no data set on which the "
+                    "LSTM wins.")
 
 
-def easier_to_implement(r):
+def _redirect(c: Decision, direction: str, drift) -> Decision:
+    """The same interval (and key, so the same drift) decided against 0 in another direction."""
+    iv = stats.Interval(c["estimate"], c["low"], c["high"], c["n"])
+    return _decide(c["label"], iv, key=c["key"], direction=direction, threshold=0.0, fmt=c["fmt"], kind=c["kind"],
+                   covers=c["covers"], drift=drift)
+
+
+def easier_to_implement(r, drift=None):
     """A GRU is easier to understand and implement than an LSTM (the article's section 2.2).
 
-    Measured on minimal NumPy steps written in one style (``grubook.gru.cell_steps``): statements, matrix
-    products, nonlinearities, element-wise products, weight matrices and state vectors. Each
-    measure holds if the GRU needs fewer, fails if it needs more; an equal count is neither and
-    is left out. Combined over the measures. It measures the writing, not the understanding.
+    A general claim, exact: measured on minimal NumPy steps written in one style
+    (``grubook.gru.cell_steps``): statements, matrix products, nonlinearities, element-wise
+    products, weight matrices and state vectors. Each measure holds if the GRU needs fewer, fails
+    if it needs more; an equal count is neither and is left out. It measures the writing, not the
+    understanding.
     """
     gru, lstm = cell_steps.measures("GRU"), cell_steps.measures("LSTM")
-    comps = []
-    for name in gru:
-        if gru[name] == lstm[name]:
-            continue
-        iv = stats.Interval(gru[name] - lstm[name], gru[name] - lstm[name], gru[name] - lstm[name], 1)
-        comps.append(comparison(f"{name}: GRU {gru[name]} vs LSTM {lstm[name]}", iv, "< 0", below(iv, 0), ".0f",
-                                threshold=0.0))
+    comps = [_exact(f"{name}: GRU {gru[name]} vs LSTM {lstm[name]}", gru[name] - lstm[name],
+                    key=f"cell_steps: {name} GRU − LSTM", direction="below", threshold=0.0, fmt=".0f")
+             for name in gru if gru[name] != lstm[name]]
     equal = [name for name in gru if gru[name] == lstm[name]]
     evidence = ("Per step the GRU needs " + ", ".join(f"{gru[k]} {k} (LSTM {lstm[k]})" for k in gru if k not in equal)
                 + (f"; equal in {', '.join(equal)}." if equal else "."))
-    return _verdict(combine(c["outcome"] for c in comps), comps, evidence, "easier_to_implement",
+    return _verdict(GENERAL, comps, evidence, "easier_to_implement",
                     "One style of NumPy step functions, counted from their source; nothing here measures how "
                     "easy a cell is to understand.",
                     "A different but equally direct way of writing the LSTM step with fewer operations.")
 
 
-def gru_still_struggles_on_long_sequences(r):
-    """GRUs still face gradient problems on long sequences (the article's first challenge).
+def gru_still_struggles_on_long_sequences(r, drift=None):
+    """GRUs can still run into gradient problems on long sequences (the article's first challenge).
 
-    Two comparisons between the shortest and the longest length of the adding problem, paired by
-    seed: the GRU's steps to solve must grow by more than 2× (ratio interval wholly above 2; an
-    unsolved run, censored at the cap, makes the ratio a lower bound), and the trained GRU must
-    keep more than 1 decade less of its gradient over the first step (interval of the
-    difference wholly above 1). Combined over the two.
+    An existence claim, between the shortest and the longest length of the adding problem,
+    paired by seed: supported if the GRU's steps to solve grow by more than STRUGGLE_FACTOR (ratio
+    interval wholly above it; an unsolved run, censored at the cap, makes the ratio a lower
+    bound, so a ratio below the factor then decides nothing), or if the trained GRU keeps more
+    than EXTRA_DECADES less of its gradient over the first step at the longest length. The gradient
+    is judged after training, where a GRU that struggles would show it; with the initial weights
+    the GRU loses more decades than the simple RNN at every length and solves the task anyway
+    (the evidence line gives both).
     """
     res = r["long_range"]
     lengths = sorted(res["parameters"]["lengths"])
     short, long = lengths[0], lengths[-1]
     steps = stats.ratio_interval(_seeds(res, f"GRU.T{long}.steps_to_solve"), _seeds(res, f"GRU.T{short}.steps_to_solve"))
-    censored = _count(res, f"GRU.T{long}.solved")[0] < len(res["seeds"])
-    steps_outcome = above(steps, STRUGGLE_FACTOR)
-    if censored and steps_outcome == FAILS:
-        steps_outcome = UNDECIDED                  # a lower bound below the threshold decides nothing
-    lost = _paired(res, f"GRU.T{short}.log10_grad_ratio", f"GRU.T{long}.log10_grad_ratio")
-    comps = [comparison(f"steps to solve T = {long} / T = {short}", steps, f"> {STRUGGLE_FACTOR:g}", steps_outcome, ".2f",
-                        threshold=STRUGGLE_FACTOR, kind="ratio",
-                        results=r, sources=[("long_range", f"GRU.T{long}.steps_to_solve"), ("long_range", f"GRU.T{short}.steps_to_solve")]),
-             comparison(f"decades of gradient lost, T = {long} minus T = {short}", lost, "> 1", above(lost, 1.0), ".1f",
-                        threshold=1.0, results=r, sources=[("long_range", f"GRU.T{short}.log10_grad_ratio"),
-                                                ("long_range", f"GRU.T{long}.log10_grad_ratio")])]
+    c_steps = _decide(f"steps to solve T = {long} / T = {short}", steps,
+                      key=f"long_range: GRU steps to solve T = {long} / T = {short}", direction="above",
+                      threshold=STRUGGLE_FACTOR, threshold_name="STRUGGLE_FACTOR", fmt=".2f", kind="ratio",
+                      covers=f"{steps['n']} seeds", drift=drift)
+    if _count(res, f"GRU.T{long}.solved")[0] < len(res["seeds"]) and c_steps["outcome"] == FAILS:
+        c_steps["outcome"], c_steps["borderline"] = UNDECIDED, False   # a lower bound below the factor decides nothing
+    lost = stats.paired_difference(_seeds(res, f"GRU.T{short}.log10_grad_ratio"), _seeds(res, f"GRU.T{long}.log10_grad_ratio"))
+    c_lost = _decide(f"decades of gradient lost after training, T = {long} minus T = {short}", lost,
+                     key=f"long_range: GRU decades lost after training, T = {long} minus T = {short}", direction="above",
+                     threshold=EXTRA_DECADES, threshold_name="EXTRA_DECADES", fmt=".1f", covers=f"{lost['n']} seeds",
+                     drift=drift)
     k = _count(res, f"GRU.T{long}.solved")[0]
-    evidence = (f"From T = {short} to T = {long} the GRU needed {steps.estimate:.1f}× the steps to solve "
-                f"(solved {k}/{len(res['seeds'])} at T = {long}); after training, the gradient over the first step "
-                f"lost {-_decades(res, 'GRU', short).estimate:.1f} orders of magnitude at T = {short} and "
-                f"{-_decades(res, 'GRU', long).estimate:.1f} at T = {long}.")
-    return _verdict(combine(c["outcome"] for c in comps), comps, evidence, "long_range", _adding_scope(res),
-                    "A GRU that learns the longest length about as fast as the shortest.")
+    evidence = (f"From T = {short} to T = {long} the GRU needed {steps.estimate:.2f}× the steps to solve "
+                f"(solved {k}/{len(res['seeds'])} at T = {long}). Decades of gradient lost over the sequence, median "
+                f"(range) over seeds: T = {short} {decades_text(res, 'GRU', short, initial=False)} after training, "
+                f"{decades_text(res, 'GRU', short, initial=True)} with initial weights; T = {long} "
+                f"{decades_text(res, 'GRU', long, initial=False)} after training, "
+                f"{decades_text(res, 'GRU', long, initial=True)} with initial weights.")
+    return _verdict(EXISTENCE, [c_steps, c_lost], evidence, "long_range", _adding_scope(res),
+                    "Longer sequences than this budget reaches (the outlook's exercise runs T = 400), or a GRU that "
+                    "needs far more steps at the longest length.", thresholds=["STRUGGLE_FACTOR", "EXTRA_DECADES"])
 
 
-def can_overfit(r):
+def can_overfit(r, drift=None):
     """GRU networks can overfit their training data (the article's second challenge).
 
-    The unregularised GRU's training accuracy minus its test accuracy (Student-t 95 % interval
-    over seeds) must lie above 0.05.
+    A general claim about this setting: the unregularised GRU's training accuracy minus its test
+    accuracy (Student-t 95 % interval over seeds) must lie above OVERFIT_GAP.
     """
     res = r["overfitting"]
     iv = stats.t_interval(_seeds(res, "none.gap"))
-    comps = [comparison("gap (training − test accuracy), no regularisation", iv, f"> {OVERFIT_GAP:g}",
-                        above(iv, OVERFIT_GAP), threshold=OVERFIT_GAP, results=r, sources=[("overfitting", "none.gap")])]
+    comps = [_decide("gap (training − test accuracy), no regularisation", iv, key="overfitting: gap, no regularisation",
+                     direction="above", threshold=OVERFIT_GAP, threshold_name="OVERFIT_GAP", covers=f"{iv['n']} seeds",
+                     drift=drift)]
     mean = lambda k: stats.t_interval(_seeds(res, f"none.{k}")).estimate
     evidence = (f"Without regularisation: training accuracy {mean('train_accuracy'):.3f}, test accuracy "
                 f"{mean('test_accuracy'):.3f}, gap {interval_text(comps[0])}.")
-    return _verdict(combine(c["outcome"] for c in comps), comps, evidence, "overfitting", _overfitting_scope(res),
-                    "A GRU of this size that generalises from this little data.")
+    return _verdict(GENERAL, comps, evidence, "overfitting", _overfitting_scope(res),
+                    "A GRU of this size that generalises from this little data.", thresholds=["OVERFIT_GAP"])
 
 
 def _overfitting_scope(res):
@@ -526,27 +664,35 @@ def _overfitting_scope(res):
             f"{_n_seeds(res)}; {_hardware(res)}.")
 
 
-def regularisation_helps(r):
+def regularisation_helps(r, drift=None):
     """Regularisation reduces a GRU's overfitting (the article's proposed remedy).
 
-    For each regime (at the strength chosen on the validation split), paired by seed against no
-    regularisation: the gap's reduction (Student-t 95 % interval) must lie above 0.02. Supported
-    if some regime's reduction holds without a test accuracy that is lower beyond doubt
-    (interval of the change wholly below −0.02); partly if the regimes whose reduction holds all
-    cost test accuracy; not supported if every reduction fails; inconclusive otherwise.
+    An existence claim over regimes ("regularisation", some regime): for each regime, at the
+    strength chosen on the validation split and paired by seed against no regularisation, the
+    gap's reduction (Student-t 95 % interval) must lie above GAP_REDUCTION. Supported if some
+    regime's reduction holds without a test accuracy that is lower beyond the parity margin;
+    partly if the regimes whose reduction holds all cost test accuracy; not supported if every
+    reduction fails; inconclusive otherwise.
     """
     res = r["overfitting"]
-    comps, costs = [], {}
+    page = _page("overfitting", res, drift)
+    comps, costs, costs_decided = [], {}, []
     for regime in (k for k in res["parameters"]["regimes"] if k != "none"):
-        iv = _paired(res, "none.gap", f"{regime}.gap")
-        c = comparison(f"{regime.replace('_', ' ')}: gap reduction", iv, f"> {GAP_REDUCTION:g}", above(iv, GAP_REDUCTION),
-                       threshold=GAP_REDUCTION, results=r, sources=[("overfitting", "none.gap"), ("overfitting", f"{regime}.gap")])
-        test = _paired(res, f"{regime}.test_accuracy", "none.test_accuracy")
-        c["test_change"] = {"estimate": test.estimate, "low": test.low, "high": test.high}
-        costs[regime] = test.high < -PARITY_MARGIN
+        c = page[f"{regime}: gap reduction"]
+        iv = stats.Interval(c["estimate"], c["low"], c["high"], c["n"])
+        c = _decide(f"{regime.replace('_', ' ')}: gap reduction", iv, key=c["key"], direction="above",
+                    threshold=GAP_REDUCTION, threshold_name="GAP_REDUCTION", covers=c["covers"], drift=drift)
+        test = page[f"{regime}: test accuracy change"]
+        cost = _decide(f"{regime.replace('_', ' ')}: test accuracy change", stats.Interval(
+            test["estimate"], test["low"], test["high"], test["n"]), key=test["key"], direction="below",
+            threshold=-PARITY_MARGIN, threshold_name="PARITY_MARGIN", covers=test["covers"], drift=drift)
+        c["test_change"] = {"estimate": test["estimate"], "low": test["low"], "high": test["high"]}
+        costs[regime] = cost.outcome == HOLDS             # test accuracy lower by more than the parity margin
         comps.append(c)
-    helping = [c for c, regime in zip(comps, costs) if c["outcome"] == HOLDS]
-    if any(not costs[regime] for c, regime in zip(comps, costs) if c["outcome"] == HOLDS):
+        costs_decided.append(cost)
+    regimes = [k for k in res["parameters"]["regimes"] if k != "none"]
+    helping = [regime for c, regime in zip(comps, regimes) if c["outcome"] == HOLDS]   # the gap reductions
+    if any(not costs[regime] for regime in helping):
         verdict = SUPPORTED
     elif helping:
         verdict = PARTLY
@@ -557,34 +703,43 @@ def regularisation_helps(r):
     evidence = ("Reduction of the gap against no regularisation, and change of test accuracy: " + "; ".join(
         f"{c['label'].split(':')[0]} {interval_text(c)}, {c['test_change']['estimate']:+.3f}".replace("-", "−")
         for c in comps) + ".")
-    return _verdict(verdict, comps, evidence, "overfitting", _overfitting_scope(res),
-                    "Other strengths or data sizes; a regime whose interval moves across 0.02 with more seeds.")
+    return _verdict(EXISTENCE, comps + costs_decided, evidence, "overfitting", _overfitting_scope(res),
+                    "Other strengths or data sizes; a regime whose interval moves across the threshold with more "
+                    "seeds.", thresholds=["GAP_REDUCTION", "PARITY_MARGIN"], verdict=verdict,
+                    combination="an existence claim over remedies: supported when some remedy's gap reduction holds "
+                                "without lowering test accuracy by more than the parity margin (that cost is the "
+                                "comparison “test accuracy change < −0.02”); partly supported when every remedy "
+                                "that helps costs accuracy; not supported when every reduction fails; otherwise "
+                                "inconclusive")
 
 
-def example_runs(r):
+def example_runs(r, drift=None):
     """The article's Keras example builds and trains a GRU classifier on sequence data.
 
-    First, the code must run as printed; if it raises, the claim is not supported. If it runs,
-    the data must behave as sequences: the GRU's test accuracy minus that of a GRU reading the
-    same features in a shuffled order (paired by seed, Student-t 95 % interval) must lie above 0.
+    A general claim. First, the code must run as printed; if it raises, the claim is not
+    supported. If it runs, the data must behave as sequences: a GRU reading the same features in
+    a shuffled order minus the GRU (paired by seed, Student-t 95 % interval) must lie below 0.
     """
     res = r["seed_example"]
     error = res["data"]["original_error"]
     ran = error.startswith("no error")
-    runs = stats.Interval(float(ran), float(ran), float(ran), 1)
-    comps = [comparison("runs as printed (1 yes, 0 no)", runs, "= 1", HOLDS if ran else FAILS, ".0f", threshold=0.5)]
-    order = _paired(res, "GRU.test_accuracy", "GRU_shuffled_order.test_accuracy")
+    comps = [_exact("runs as printed (1 yes, 0 no)", float(ran), key="seed_example: runs as printed",
+                    direction="above", threshold=0.5, fmt=".0f")]
+    page = _page("seed_example", res, drift)
+    order = page["GRU_shuffled_order − GRU"]
     if ran:
-        comps.append(comparison("test accuracy GRU − GRU on shuffled steps", order, "> 0", above(order, 0), threshold=0.0,
-                                results=r, sources=[("seed_example", "GRU.test_accuracy"),
-                                                    ("seed_example", "GRU_shuffled_order.test_accuracy")]))
+        comps.append(_redirect(order, "below", drift))
     mean = lambda k: stats.t_interval(_seeds(res, k)).estimate
     evidence = ((f"As printed it raises {error}. " if not ran else "It runs as printed. ")
                 + f"Fixed, the GRU reaches {mean('GRU.test_accuracy'):.3f} test accuracy and "
                 f"{mean('GRU_shuffled_order.test_accuracy'):.3f} with its steps shuffled "
-                f"(difference {order.estimate:+.3f} [{order.low:+.3f}, {order.high:+.3f}]); logistic regression "
-                f"{mean('logistic_regression.test_accuracy'):.3f}: the data are not sequences.").replace("-", "−")
-    return _verdict(combine(c["outcome"] for c in comps), comps, evidence, "seed_example",
+                f"(shuffled − GRU {interval_text(order)}); logistic regression "
+                f"{mean('logistic_regression.test_accuracy'):.3f}"
+                + {HOLDS: ": a random order of the features serves the GRU better than the given one, so the data do "
+                          "not behave as sequences.",
+                   FAILS: ": the GRU does better with the features in their given order.",
+                   UNDECIDED: "; whether the order matters, these seeds cannot tell."}[order.outcome])
+    return _verdict(GENERAL, comps, evidence, "seed_example",
                     f"The article's synthetic data (scikit-learn make_classification), {_n_seeds(res)}.",
                     "Code that runs as printed, on data whose order carries information.")
 
@@ -592,8 +747,9 @@ def example_runs(r):
 # (claim as the article makes it, paraphrased; the function that judges it)
 CLAIMS = [
     ("GRUs capture long-term dependencies that plain RNNs miss.", long_term_dependencies),
+    ("The LSTM effectively solves the long-term dependency problem.", lstm_solves_long_term_dependencies),
     ("Plain RNNs' gradients vanish over long sequences.", vanishing_gradients_in_rnns),
-    ("Plain RNNs' gradients explode.", exploding_gradients_in_rnns),
+    ("Plain RNNs' gradients can explode.", exploding_gradients_in_rnns),
     ("A GRU improves prediction accuracy over a plain RNN.", gru_improves_over_rnn),
     ("A GRU has fewer parameters than an LSTM.", fewer_parameters),
     ("A GRU computes more simply and trains more efficiently than an LSTM.", more_efficient),
@@ -607,39 +763,23 @@ CLAIMS = [
 ]
 
 
-def audit(results_by_experiment: dict) -> list[dict]:
+def audit(results_by_experiment: dict, drift=None) -> list[dict]:
     """One row per claim: claim, name (of the judging function), rule (its docstring) and the
-    ``Verdict`` fields (verdict, comparisons, evidence, experiment, scope, change)."""
+    ``Verdict`` fields. ``drift``: a :class:`grubook.verdicts.drift.Drift` (default: the drift
+    measured for the committed results)."""
     import inspect
 
     rows = []
     for claim, judge in CLAIMS:
         rule = inspect.getdoc(judge).split("\n\n", 1)[-1]       # the docstring after its one-line claim
-        rows.append({"claim": claim, "name": judge.__name__, "rule": rule} | judge(results_by_experiment))
+        rows.append({"claim": claim, "name": judge.__name__, "rule": rule} | judge(results_by_experiment, drift))
     return rows
 
 
-def paired_difference(res, a: str, b: str) -> dict:
-    """Metric ``a`` minus metric ``b`` of one experiment, paired by seed, with a 95 % Student-t
-    interval: the mean difference, the interval's half-width, the number of seeds, and a word for
-    prose: "above", "below", or "indistinguishable from" when the interval contains 0 (or when
-    there are too few seeds for an interval)."""
-    pairs = [(run["metrics"].get(a), run["metrics"].get(b)) for run in res["per_seed"]]
-    if not any(x is not None and y is not None for x, y in pairs):
-        return {"mean": float("nan"), "half_width": float("inf"), "n": 0, "word": "indistinguishable from"}
-    iv = stats.paired_difference([x for x, _ in pairs], [y for _, y in pairs])
-    mean, half = iv.estimate, iv.high - iv.estimate
-    word = "above" if iv.low > 0 else "below" if iv.high < 0 else "indistinguishable from"
-    return {"mean": mean, "half_width": half, "n": iv["n"], "word": word}
+def experiments_behind(rows: list[dict]) -> list[str]:
+    """The experiments whose results decide at least one comparison of the audit (the prefix of
+    each comparison's key), in the book's order."""
+    from .. import experiments
 
-
-def settled_difference(res, a: str, b: str) -> dict:
-    """:func:`paired_difference`, with a word that a re-run CI accepts cannot flip: "above" or
-    "below" only when the whole interval clears zero by more than the :func:`slack` of the two
-    metrics' tolerances, otherwise "within noise of"."""
-    diff = paired_difference(res, a, b)
-    experiment = res["experiment"]
-    margin = slack({experiment: res}, [(experiment, a), (experiment, b)], "difference", diff["mean"])
-    low, high = diff["mean"] - diff["half_width"], diff["mean"] + diff["half_width"]
-    word = "above" if low > margin else "below" if high < -margin else "within noise of"
-    return diff | {"word": word, "slack": margin, "low": low, "high": high}
+    used = {c["key"].split(":")[0] for row in rows for c in row["comparisons"]}
+    return [name for name in experiments.NAMES if name in used]

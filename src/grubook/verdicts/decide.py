@@ -10,13 +10,16 @@ against a named threshold:
   margin, *fails* when it lies wholly outside;
 - otherwise it is *undecided*: the interval straddles the threshold and the data cannot tell.
 
-A decided comparison can carry a re-run ``drift``: when its deciding bound lies within that drift
-of the threshold it is **borderline**, its outcome stands (it is what these data say) and the page
-shows the word with the drift.
+Re-runs move every number a little: on one machine they are bit-identical, but another CPU rounds
+differently. That movement, the **drift**, is measured per compared quantity
+(:mod:`grubook.verdicts.drift`), not assumed. A decided comparison whose deciding bound lies within
+the drift of its threshold is **borderline**: its outcome stands, because it is what these data
+say, and the page shows the word "borderline" with the drift, because a re-run elsewhere could
+move it.
 
-The experiment pages' findings take their words ("above", "below", "on par", "cannot be told
-apart") from :meth:`Decision.relation`. The claims audit (``grubook.verdicts.claims``) and the
-chapters' own comparisons still use their older rules; moving them onto this one is the next step.
+This is the book's one rule. The claims audit (:mod:`grubook.verdicts.claims`), the experiment
+pages' findings and the chapters take every "above", "below", "on par" and "indistinguishable"
+from :meth:`Decision.relation` or :attr:`Decision.outcome`.
 """
 
 from __future__ import annotations
@@ -52,10 +55,15 @@ class Decision(dict):
         return self["borderline"]
 
     def interval(self) -> str:
-        return interval_text(self["estimate"], self["low"], self["high"], self["fmt"])
+        """"7.1 [0.8, 13.4]", with "; borderline: a re-run moved it by up to ±0.9" when borderline
+        (prose puts the interval right after the relation's word, so the reader sees both)."""
+        text = interval_text(self["estimate"], self["low"], self["high"], self["fmt"])
+        if self["borderline"]:
+            text += f"; borderline: a perturbed re-run moved its bounds by up to ±{_fmt(self['drift'], self['fmt'])}"
+        return text
 
     def rule_text(self) -> str:
-        t = _fmt(self["threshold"], self["fmt"] if self["threshold"] else "g")
+        t = _fmt(self["threshold"], "g")
         return {"above": f"> {t}", "below": f"< {t}", "within": f"within ±{t}"}[self["direction"]]
 
     def outcome_text(self) -> str:
@@ -67,60 +75,76 @@ class Decision(dict):
     def relation(self) -> str:
         """The word for prose about ``a − b`` (or ``a / b``) against its threshold:
 
-        - direction above/below, threshold at no difference: "above", "below" or "cannot be told
-          apart from" (undecided);
+        - direction above/below: "above" or "below" when the whole interval lies on one side of the
+          threshold, "not above" / "not below" when it only touches it, and, undecided,
+          "indistinguishable from" (threshold at no difference) or "undecided against";
         - within (parity): "on par with", "clearly above", "clearly below" (wholly outside the
-          margin) or "cannot be told apart from";
-        a borderline decision adds " (borderline)".
+          margin) or "indistinguishable from".
+
+        Whether it is borderline is said by :meth:`interval`, which prose prints after the word.
         """
-        zero = self["threshold"] == (1.0 if self.get("kind") == "ratio" else 0.0)
+        t = self["threshold"]
+        zero = t == (1.0 if self.get("kind") == "ratio" else 0.0)
         if self["direction"] == "within":
-            word = {HOLDS: "on par with", UNDECIDED: "cannot be told apart from"}.get(
-                self["outcome"], "clearly above" if self["low"] > self["threshold"] else "clearly below")
-        elif self["outcome"] == UNDECIDED:
-            word = "cannot be told apart from" if zero else "undecided against"
-        elif self["direction"] == "above":
-            word = "above" if self["outcome"] == HOLDS else "not above"
-        else:
-            word = "below" if self["outcome"] == HOLDS else "not below"
-        return word + (" (borderline)" if self["borderline"] else "")
+            return {HOLDS: "on par with", UNDECIDED: "indistinguishable from"}.get(
+                self["outcome"], "clearly above" if self["low"] > t else "clearly below")
+        if self["outcome"] == UNDECIDED:
+            return "indistinguishable from" if zero else "undecided against"
+        if self["low"] > t:
+            return "above"
+        if self["high"] < t:
+            return "below"
+        return "not above" if self["direction"] == "above" else "not below"
 
     def sentence(self) -> str:
         """"+0.010 [0.004, 0.016], within ±0.02: holds" as the claims page prints a comparison."""
-        return f"{self['label']}: {self.interval()}, rule {self.rule_text()}: {self.outcome_text()}"
+        plain = interval_text(self["estimate"], self["low"], self["high"], self["fmt"])
+        return f"{self['label']}: {plain}, rule {self.rule_text()}: {self.outcome_text()}"
+
+
+def _outcome(direction: str, low: float, high: float, t: float) -> str:
+    if direction == "above":
+        return HOLDS if low > t else FAILS if high <= t else UNDECIDED
+    if direction == "below":
+        return HOLDS if high < t else FAILS if low >= t else UNDECIDED
+    if -t <= low and high <= t:
+        return HOLDS
+    return FAILS if low > t or high < -t else UNDECIDED
 
 
 def decide(label: str, interval, *, direction: str, threshold: float = 0.0, threshold_name: str = "",
-           drift: float = 0.0, covers: str = "", fmt: str = ".3f", kind: str = "difference") -> Decision:
+           drift=None, covers: str = "", fmt: str = ".3f", kind: str = "difference", key: str | None = None) -> Decision:
     """Decide one comparison (see the module's docstring).
 
     ``interval``: a dict with estimate, low, high and n (``grubook.verdicts.stats``).
     ``direction``: "above", "below" or "within" (then ``threshold`` is the margin, > 0).
-    ``drift``: the measured re-run drift of this compared quantity.
-    ``covers``: what the interval is over ("5 seeds", "5 seeds × 1,029 test series").
+    ``key``: names the compared quantity ("counting: reach LSTM − GRU"; default the label): every
+    decision about the same quantity shares its drift.
+    ``drift``: the measured re-run drift of this quantity, a number or a
+    :class:`grubook.verdicts.drift.Drift` to look it up by ``key``; None looks it up in the drift
+    measured for the committed results.
+    ``covers``: what the interval is over ("5 seeds", "10 interleaved timing repeats").
     ``kind``: "difference", "ratio" or "rate" (for the prose of :meth:`Decision.relation`).
     """
+    key = key or label
+    if drift is None:
+        from .drift import current
+
+        drift = current()
+    if hasattr(drift, "of"):
+        drift = drift.of(key)
     low, high, t = float(interval["low"]), float(interval["high"]), float(threshold)
-    if direction == "above":
-        outcome = HOLDS if low > t else FAILS if high <= t else UNDECIDED
-        bound = low if outcome == HOLDS else high
-        margin = abs(bound - t)
-    elif direction == "below":
-        outcome = HOLDS if high < t else FAILS if low >= t else UNDECIDED
-        bound = high if outcome == HOLDS else low
-        margin = abs(bound - t)
-    elif direction == "within":
-        if t <= 0:
-            raise ValueError(f"{label}: a parity margin must be > 0, got {t}")
-        if -t <= low and high <= t:
-            outcome, margin = HOLDS, min(low + t, t - high)
-        elif low > t or high < -t:
-            outcome, margin = FAILS, (low - t) if low > t else (-t - high)
-        else:
-            outcome, margin = UNDECIDED, math.inf
-    else:
+    if direction not in ("above", "below", "within"):
         raise ValueError(f"direction must be above, below or within, got {direction!r}")
-    borderline = outcome != UNDECIDED and margin <= drift
+    if direction == "within" and t <= 0:
+        raise ValueError(f"{label}: a parity margin must be > 0, got {t}")
+    outcome = _outcome(direction, low, high, t)
+    # Borderline: moving each bound by at most the drift could change the outcome, an undecided
+    # one included (a re-run elsewhere could decide it). Infinite bounds stay where they are.
+    drift = float(drift or 0.0)
+    corners = [(low + a, high + b) for a in (-drift, drift) for b in (-drift, drift)]
+    borderline = drift > 0 and any(_outcome(direction, min(lo, hi), max(lo, hi), t) != outcome
+                                   for lo, hi in corners if not (math.isinf(low) or math.isinf(high)))
     return Decision(label=label, estimate=float(interval["estimate"]), low=low, high=high, n=int(interval["n"]),
                     covers=covers, direction=direction, threshold=t, threshold_name=threshold_name,
-                    outcome=outcome, borderline=bool(borderline), drift=float(drift), fmt=fmt, kind=kind)
+                    outcome=outcome, borderline=bool(borderline), drift=drift, fmt=fmt, kind=kind, key=key)

@@ -1,0 +1,119 @@
+"""The re-run drift of every compared quantity: measured, not assumed.
+
+On one machine the runs are bit-identical (same code, same seeds, same numbers, wherever the jobs
+run), so running twice here measures nothing. Another CPU rounds float32 arithmetic differently,
+and training amplifies such differences. ``python -m grubook drift`` reruns every experiment with
+every initial weight moved by one unit in the last place (:mod:`grubook.jobs.perturb`), the size
+of a rounding difference, into ``experiments/results-perturbed``. Timing comparisons are timed
+again by the same run, so their drift is an honest re-run's movement on this machine.
+
+:func:`measured` decides every comparison of the book on both sets of results and records, per
+comparison key, how far its estimate and its interval bounds moved. The decision rule
+(:func:`grubook.verdicts.decide.decide`) calls a decided comparison *borderline* when its
+deciding bound lies within that drift of its threshold. Drift is computed while the book builds,
+from the two sealed result sets, so a new comparison gets its drift without another run.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from pathlib import Path
+
+from ..results.files import REPO_ROOT
+
+__all__ = ["Drift", "PERTURBED_RESULTS_DIR", "measure", "measured", "current", "NONE"]
+
+PERTURBED_RESULTS_DIR = REPO_ROOT / "experiments" / "results-perturbed"
+
+
+class Drift:
+    """How far each comparison moved between the results and their perturbed rerun, by key."""
+
+    def __init__(self, moved: dict | None = None, *, source: str = "", unmatched=(), flipped=()):
+        self.moved = dict(moved or {})
+        self.source = source
+        self.unmatched = list(unmatched)      # experiments whose perturbed rerun is of other code or parameters
+        self.flipped = list(flipped)          # (key, outcome, outcome when perturbed) of decisions that changed
+
+    def of(self, key: str) -> float:
+        """How far the comparison's interval bounds moved (the larger of the two); 0 if unmeasured."""
+        entry = self.moved.get(key)
+        return float(entry["bounds"]) if entry else 0.0
+
+    def measured_for(self, key: str) -> bool:
+        return key in self.moved
+
+
+NONE = Drift(source="none")        # for deciding without drift (measuring it, or hand-made results)
+
+
+def current() -> Drift:
+    """The drift measured for the results the book reads (``$GRUBOOK_BOOK_RESULTS``, else the
+    committed ones). Results other than the committed ones have no perturbed rerun: no drift."""
+    import os
+
+    from ..results.files import RESULTS_DIR
+
+    folder = Path(os.environ.get("GRUBOOK_BOOK_RESULTS") or RESULTS_DIR)
+    if folder.resolve() != RESULTS_DIR.resolve():
+        return Drift(source="not measured for these results")
+    return measured()
+
+
+def _movement(before: dict, after: dict) -> dict:
+    moved = {}
+    for part in ("estimate", "low", "high"):
+        a, b = before[part], after[part]
+        moved[part] = abs(a - b) if math.isfinite(a) and math.isfinite(b) else (0.0 if a == b else math.inf)
+    return moved | {"bounds": max(moved["low"], moved["high"]),
+                    "outcome_then": before["outcome"], "outcome_now": after["outcome"]}
+
+
+def measure(committed: dict, perturbed: dict) -> dict:
+    """{key: movement} for every compared quantity of the experiments in ``perturbed``.
+
+    Every comparison reads one experiment (the key's prefix), but a claim may read several: the
+    perturbed side is therefore decided on the committed results with the perturbed ones in their
+    place, and only the quantities of perturbed experiments are kept (the others did not move
+    because nothing moved them, which is no measurement)."""
+    from .comparisons import every_comparison
+
+    before, after = every_comparison(committed, NONE), every_comparison(committed | perturbed, NONE)
+    return {key: _movement(c, after[key]) for key, c in before.items()
+            if key in after and key.split(":")[0] in perturbed}
+
+
+@functools.lru_cache(maxsize=4)
+def _measured(results_dir: str, perturbed_dir: str) -> Drift:
+    from .. import experiments
+    from ..results.files import load, verify, read
+
+    committed, perturbed, unmatched = {}, {}, []
+    for name in experiments.NAMES:
+        there = Path(perturbed_dir) / f"{name}.json"
+        if not there.is_file():
+            continue
+        here, rerun = load(name, Path(results_dir)), verify(read(there), there)
+        # Only a rerun of the same code, parameters and packages, with its weights perturbed, measures drift.
+        if (rerun["provenance"]["fingerprint"]["experiment"] != here["provenance"]["fingerprint"]["experiment"]
+                or not (rerun["provenance"].get("execution") or {}).get("perturb_ulp")):
+            unmatched.append(name)
+            continue
+        committed[name], perturbed[name] = here, rerun
+    if not perturbed:
+        return Drift(source="no perturbed rerun of these results", unmatched=unmatched)
+    from .comparisons import every_decision
+
+    before, after = every_decision(committed, NONE), every_decision(committed | perturbed, NONE)
+    flipped = [(key[0], c.outcome, after[key].outcome) for key, c in before.items()
+               if key in after and key[0].split(":")[0] in perturbed and after[key].outcome != c.outcome]
+    return Drift(measure(committed, perturbed), source=str(perturbed_dir), unmatched=unmatched, flipped=flipped)
+
+
+def measured(results_dir: Path | None = None, perturbed_dir: Path | None = None) -> Drift:
+    """The drift of every comparison between the results the book reads and their perturbed rerun."""
+    from ..results.files import RESULTS_DIR
+
+    return _measured(str(Path(results_dir or RESULTS_DIR).resolve()),
+                     str(Path(perturbed_dir or PERTURBED_RESULTS_DIR).resolve()))

@@ -1,0 +1,155 @@
+"""Re-run drift: initial weights moved by one ulp (grubook.jobs.perturb), the job runner applying
+it without touching the cache, and drift measured per compared quantity from a perturbed rerun."""
+
+import numpy as np
+import pytest
+
+from grubook.jobs.cache import JobCache
+from grubook.jobs.perturb import PERTURB_ENV, perturb_array, perturbation, perturbed_initial_weights
+from grubook.jobs.run import Job, run_jobs
+
+
+def test_one_ulp_away_from_zero_for_every_float_and_nothing_for_integers():
+    x = np.array([1.0, -2.5, 0.0, 3e-30], dtype=np.float32)
+    y = perturb_array(x)
+    assert y.dtype == np.float32
+    assert np.array_equal(np.abs(y) - np.abs(x), np.spacing(np.abs(x)))      # exactly one ulp, away from 0
+    assert np.array_equal(np.sign(y[:2]), np.sign(x[:2])) and y[2] > 0
+    assert np.array_equal(perturb_array(x, 3), perturb_array(perturb_array(perturb_array(x))))
+    ints = np.arange(4)
+    assert np.array_equal(perturb_array(ints), ints)
+
+
+@pytest.mark.parametrize("text,expected", [("", 0), ("0", 0), ("1", 1), ("12", 12)])
+def test_the_perturbation_is_read_from_the_environment(monkeypatch, text, expected):
+    monkeypatch.setenv(PERTURB_ENV, text)
+    assert perturbation() == expected
+
+
+@pytest.mark.parametrize("text", ["-1", "1.5", "one", "1001"])
+def test_a_bad_perturbation_is_refused_in_one_line(monkeypatch, text):
+    monkeypatch.setenv(PERTURB_ENV, text)
+    with pytest.raises(ValueError, match=f"{PERTURB_ENV} must be a whole number of ulps from 0 to 1000, got '{text}'"):
+        perturbation()
+
+
+def dense_weights(seed: int = 0):
+    """A job: the initial weights of a small seeded Keras model (a GRU and a dense head)."""
+    import keras
+
+    keras.utils.set_random_seed(seed)           # Orthogonal draws from the global seed too, as grubook's builds do
+    model = keras.Sequential([keras.Input((3, 2)),
+                              keras.layers.GRU(4, kernel_initializer=keras.initializers.GlorotUniform(seed),
+                                               recurrent_initializer=keras.initializers.Orthogonal(seed + 1)),
+                              keras.layers.Dense(1, kernel_initializer=keras.initializers.GlorotUniform(seed + 2))])
+    return [w.tolist() for w in model.get_weights()]
+
+
+def test_every_initial_weight_moves_by_one_ulp_and_only_inside_the_block():
+    plain = [np.asarray(w, np.float32) for w in dense_weights()]
+    with perturbed_initial_weights(1):
+        moved = [np.asarray(w, np.float32) for w in dense_weights()]
+    again = [np.asarray(w, np.float32) for w in dense_weights()]
+    for a, b, c in zip(plain, moved, again):
+        assert np.array_equal(a, c)                                   # the patch is gone after the block
+        assert np.array_equal(np.abs(b) - np.abs(a), np.spacing(np.abs(a))) or not a.any()
+        assert not np.array_equal(a, b)
+
+
+class RecordingCache(JobCache):
+    def __init__(self):
+        super().__init__(None)
+        self.calls = []
+
+    def __bool__(self):
+        return True
+
+    def get(self, key):
+        self.calls.append(("get", key))
+
+    def put(self, key, output, **kwargs):
+        self.calls.append(("put", key))
+
+
+def test_a_perturbed_run_neither_reads_nor_writes_the_job_cache(monkeypatch):
+    cache = RecordingCache()
+    done, record = run_jobs("demo", [Job("w", dense_weights, {})], scheduler="serial", cache=cache, keys={"w": "k"})
+    assert cache.calls == [("get", "k"), ("put", "k")] and "perturb_ulp" not in record
+    monkeypatch.setenv(PERTURB_ENV, "1")
+    cache = RecordingCache()
+    moved, record = run_jobs("demo", [Job("w", dense_weights, {})], scheduler="serial", cache=cache, keys={"w": "k"})
+    assert cache.calls == [] and record["perturb_ulp"] == 1 and record["jobs_run"] == 1
+    a, b = np.asarray(done["w"][0], np.float32), np.asarray(moved["w"][0], np.float32)
+    assert np.array_equal(np.abs(b) - np.abs(a), np.spacing(np.abs(a)))
+
+
+def test_drift_is_the_movement_of_each_compared_quantity(tmp_path):
+    """Hand-made committed and perturbed counting results: the drift of "counting: reach LSTM − GRU"
+    is how far its interval's bounds moved, and a quantity measured nowhere has no drift."""
+    from grubook.verdicts import drift
+    from test_claims import counting
+
+    before = {"counting": counting(30, 22)}
+    after = {"counting": counting(30.5, 22)}
+    moved = drift.measure(before, after)
+    m = moved["counting: reach LSTM − GRU"]
+    assert m["estimate"] == pytest.approx(0.5) and m["bounds"] == pytest.approx(0.5)
+    d = drift.Drift(moved)
+    assert d.of("counting: reach LSTM − GRU") == pytest.approx(0.5) and d.of("nowhere") == 0.0
+
+
+def test_a_quantity_is_measured_when_its_experiment_was_perturbed_even_if_a_claim_reads_others():
+    """on_par_with_lstm reads real_sequences, char_lm and long_range; with only long_range perturbed,
+    long_range's solve-rate parity is still measured, and nothing of the unperturbed experiments is."""
+    from grubook import experiments
+    from grubook.results.files import RESULTS_DIR, load
+    from grubook.verdicts import drift
+
+    committed = {name: load(name, RESULTS_DIR) for name in experiments.NAMES}
+    moved = drift.measure(committed, {"long_range": committed["long_range"]})
+    keys = set(moved)
+    assert any(k.startswith("long_range: solve rate GRU − LSTM") for k in keys)
+    assert all(k.startswith("long_range:") for k in keys)
+    assert all(m["bounds"] == 0 for m in moved.values())          # the same results: nothing moved
+
+
+def test_a_rerun_of_other_code_or_without_perturbation_measures_nothing(tmp_path):
+    import shutil
+
+    from grubook.results.files import RESULTS_DIR
+    from grubook.verdicts import drift
+
+    shutil.copy(RESULTS_DIR / "counting.json", tmp_path / "counting.json")      # a plain run, not perturbed
+    d = drift.measured(RESULTS_DIR, tmp_path)
+    assert d.unmatched == ["counting"] and not d.moved
+
+
+@pytest.mark.parametrize("low,high,drift,direction,outcome,borderline", [
+    (0.02, 0.10, 0.03, "above", "holds", True),         # the bound clears 0 by less than the drift
+    (0.02, 0.10, 0.01, "above", "holds", False),
+    (-0.01, 0.10, 0.02, "above", "undecided", True),     # a re-run could decide it: borderline too
+    (-0.30, 0.30, 0.02, "above", "undecided", False),
+    (0.0, 0.0, 0.0, "above", "fails", False),            # no drift, never borderline
+    (-0.015, 0.015, 0.01, "within", "holds", True),
+])
+def test_borderline_means_a_re_run_moving_each_bound_by_the_drift_could_change_the_outcome(
+        low, high, drift, direction, outcome, borderline):
+    from grubook.verdicts.decide import decide
+
+    c = decide("x", {"estimate": (low + high) / 2, "low": low, "high": high, "n": 5}, direction=direction,
+               threshold=0.02 if direction == "within" else 0.0, drift=drift)
+    assert (c.outcome, c.borderline) == (outcome, borderline)
+    assert ("borderline" in c.interval()) == borderline
+
+
+@pytest.mark.parametrize("low,high,direction,word", [
+    (0.1, 0.2, "above", "above"), (-0.2, -0.1, "above", "below"), (-0.2, 0.0, "above", "not above"),
+    (-0.2, -0.1, "below", "below"), (0.1, 0.2, "below", "above"), (-0.1, 0.1, "below", "indistinguishable from"),
+    (-0.01, 0.01, "within", "on par with"), (0.05, 0.1, "within", "clearly above"),
+])
+def test_the_relation_word_says_where_the_interval_lies(low, high, direction, word):
+    from grubook.verdicts.decide import decide
+
+    c = decide("x", {"estimate": (low + high) / 2, "low": low, "high": high, "n": 5}, direction=direction,
+               threshold=0.02 if direction == "within" else 0.0, drift=0)
+    assert c.relation() == word
