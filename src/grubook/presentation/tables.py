@@ -169,7 +169,7 @@ def _flipped_text(drift) -> str:
     if not flipped:
         return "No decision changed its outcome in the perturbed rerun."
     return (f"In the perturbed rerun {len(flipped)} decision{'s' if len(flipped) != 1 else ''} changed outcome: "
-            + "; ".join(f"{key} ({before} → {after})" for key, before, after in flipped) + ".")
+            + "; ".join(f"{key} ({before}, then {after})" for key, before, after in flipped) + ".")
 
 
 def drift_table(decisions: dict, drift) -> TwoFormats:
@@ -191,7 +191,9 @@ def drift_table(decisions: dict, drift) -> TwoFormats:
         rows.append((key, interval_text(c["estimate"], c["low"], c["high"], c["fmt"]), rules,
                      fmt(m["estimate"]) if m else "not measured", fmt(m["bounds"]) if m else "not measured"))
     head = ("compared quantity", "interval", "rule: outcome", "estimate moved", "bounds moved")
-    as_html = ("<div class='table-wrapper'><table class='table drift-table'><thead><tr>"
+    # The table scrolls sideways on a phone: the wrapper takes keyboard focus so it can be scrolled without a mouse.
+    as_html = ("<div class='table-wrapper' tabindex='0' role='region' aria-label='Re-run drift of every compared "
+               "quantity'><table class='table drift-table'><thead><tr>"
                + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"
                + "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in r) + "</tr>" for r in rows)
                + "</tbody></table></div>")
