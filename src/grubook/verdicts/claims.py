@@ -163,10 +163,6 @@ def _verdict(kind, comparisons, evidence, experiment, scope, change, thresholds=
                    thresholds=[THRESHOLDS[t] for t in thresholds], combination=combination or COMBINATION[kind])
 
 
-def _threshold(name):
-    return THRESHOLDS[name].value
-
-
 def _decide(label, interval, *, key, direction, drift, threshold=0.0, threshold_name="", fmt=".3f",
             kind="difference", covers="") -> Decision:
     return decide(label, interval, key=key, direction=direction, threshold=threshold, threshold_name=threshold_name,
