@@ -23,6 +23,8 @@ def by_source(results_by_experiment: dict, drift=None) -> dict[str, list]:
         try:
             found["claims"] += judge(results_by_experiment, drift)["comparisons"]
         except KeyError:
+            if set(experiments.NAMES) <= set(results_by_experiment):
+                raise                      # every experiment is there: a real error, not a missing one
             continue                       # an experiment this claim reads is not in the set
     for name, res in results_by_experiment.items():
         module = experiments.get(name)

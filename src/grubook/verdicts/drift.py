@@ -66,22 +66,28 @@ def _movement(before: dict, after: dict) -> dict:
     for part in ("estimate", "low", "high"):
         a, b = before[part], after[part]
         moved[part] = abs(a - b) if math.isfinite(a) and math.isfinite(b) else (0.0 if a == b else math.inf)
-    return moved | {"bounds": max(moved["low"], moved["high"]),
-                    "outcome_then": before["outcome"], "outcome_now": after["outcome"]}
+    return moved | {"bounds": max(moved["low"], moved["high"])}
 
 
 def measure(committed: dict, perturbed: dict) -> dict:
-    """{key: movement} for every compared quantity of the experiments in ``perturbed``.
+    """{key: movement} for every compared quantity of the experiments in ``perturbed``."""
+    return _compare(committed, perturbed)[0]
+
+
+def _compare(committed: dict, perturbed: dict) -> tuple[dict, list]:
+    """({key: movement}, [(key, outcome, outcome when perturbed) of the decisions that changed]).
 
     Every comparison reads one experiment (the key's prefix), but a claim may read several: the
     perturbed side is therefore decided on the committed results with the perturbed ones in their
     place, and only the quantities of perturbed experiments are kept (the others did not move
     because nothing moved them, which is no measurement)."""
-    from .comparisons import every_comparison
+    from .comparisons import every_decision
 
-    before, after = every_comparison(committed, NONE), every_comparison(committed | perturbed, NONE)
-    return {key: _movement(c, after[key]) for key, c in before.items()
-            if key in after and key.split(":")[0] in perturbed}
+    before, after = every_decision(committed, NONE), every_decision(committed | perturbed, NONE)
+    ours = [(key, c) for key, c in before.items() if key in after and key[0].split(":")[0] in perturbed]
+    moved = {key[0]: _movement(c, after[key]) for key, c in ours}      # one interval per quantity
+    flipped = [(key[0], c.outcome, after[key].outcome) for key, c in ours if after[key].outcome != c.outcome]
+    return moved, flipped
 
 
 @functools.lru_cache(maxsize=4)
@@ -89,26 +95,23 @@ def _measured(results_dir: str, perturbed_dir: str) -> Drift:
     from .. import experiments
     from ..results.files import load, verify, read
 
-    committed, perturbed, unmatched = {}, {}, []
+    committed = {name: load(name, Path(results_dir)) for name in experiments.NAMES}
+    perturbed, unmatched = {}, []
     for name in experiments.NAMES:
         there = Path(perturbed_dir) / f"{name}.json"
         if not there.is_file():
             continue
-        here, rerun = load(name, Path(results_dir)), verify(read(there), there)
+        here, rerun = committed[name], verify(read(there), there)
         # Only a rerun of the same code, parameters and packages, with its weights perturbed, measures drift.
         if (rerun["provenance"]["fingerprint"]["experiment"] != here["provenance"]["fingerprint"]["experiment"]
                 or not (rerun["provenance"].get("execution") or {}).get("perturb_ulp")):
             unmatched.append(name)
             continue
-        committed[name], perturbed[name] = here, rerun
+        perturbed[name] = rerun
     if not perturbed:
         return Drift(source="no perturbed rerun of these results", unmatched=unmatched)
-    from .comparisons import every_decision
-
-    before, after = every_decision(committed, NONE), every_decision(committed | perturbed, NONE)
-    flipped = [(key[0], c.outcome, after[key].outcome) for key, c in before.items()
-               if key in after and key[0].split(":")[0] in perturbed and after[key].outcome != c.outcome]
-    return Drift(measure(committed, perturbed), source=str(perturbed_dir), unmatched=unmatched, flipped=flipped)
+    moved, flipped = _compare(committed, perturbed)
+    return Drift(moved, source=str(perturbed_dir), unmatched=unmatched, flipped=flipped)
 
 
 def measured(results_dir: Path | None = None, perturbed_dir: Path | None = None) -> Drift:
