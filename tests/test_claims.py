@@ -164,10 +164,20 @@ RS_PARAMS = {"datasets": ["digits", "italy_power_demand"], "cells": ["SimpleRNN"
              "patience": 10}
 
 
+TEST_ITEMS = 1000
+
+
 def real(acc: dict, spread=0.002):
-    """acc: {(data set, cell): mean test accuracy}."""
-    return results({f"{d}.{c}.test_accuracy": around(a, spread, reverse=c != "GRU") for (d, c), a in acc.items()},
-                   RS_PARAMS, experiment="real_sequences")
+    """acc: {(data set, cell): mean test accuracy}. Each seed's run answers the first k of
+    TEST_ITEMS test items right (items ordered from easy to hard, the same for every cell), so the
+    per-item records agree with the accuracies."""
+    right = {(d, c): [min(TEST_ITEMS, max(0, round(a * TEST_ITEMS))) for a in around(mean, spread, reverse=c != "GRU")]
+             for (d, c), mean in acc.items()}
+    correct = {}
+    for (d, c), ks in right.items():
+        correct.setdefault(d, {})[c] = ["1" * k + "0" * (TEST_ITEMS - k) for k in ks]
+    return results({f"{d}.{c}.test_accuracy": [k / TEST_ITEMS for k in ks] for (d, c), ks in right.items()},
+                   RS_PARAMS, experiment="real_sequences", data={"test_correct": correct})
 
 
 LM_PARAMS = {"cells": ["SimpleRNN", "LSTM", "GRU"], "param_budget": 20000, "steps": 500}
@@ -175,8 +185,9 @@ LM_PARAMS = {"cells": ["SimpleRNN", "LSTM", "GRU"], "param_budget": 20000, "step
 
 def char_lm(gru=2.0, lstm=2.0, rnn=2.2, spread=0.002):
     """Held-out bits per character of the three cells."""
-    return results({f"{c}.held_out_bpc": around(v, spread, reverse=c != "GRU")
-                    for c, v in (("GRU", gru), ("LSTM", lstm), ("SimpleRNN", rnn))}, LM_PARAMS, experiment="char_lm",
+    cells = (("GRU", gru), ("LSTM", lstm), ("SimpleRNN", rnn))
+    return results({f"{c}.held_out_bpc": around(v, spread, reverse=c != "GRU") for c, v in cells}
+                   | {f"{c}.train_bpc": around(v - 0.3, spread) for c, v in cells}, LM_PARAMS, experiment="char_lm",
                    metrics={"ngram.held_out_bpc": 2.5})
 
 
@@ -261,10 +272,19 @@ def test_regularisation_helps(gaps, tests, spread, expected):
 
 
 def seed_example(error, gru, shuffled, spread=0.002):
+    from grubook.data.tasks import time_order
+    from grubook.experiments.seed_example import permutation_seed
+
     m = {"GRU.test_accuracy": around(gru, spread), "GRU_shuffled_order.test_accuracy": around(shuffled, spread, reverse=True),
          "logistic_regression.test_accuracy": around(0.9, spread), "mlp.test_accuracy": around(0.9, spread),
-         "GRU.train_accuracy": around(gru, spread)}
-    return results(m, {}, data={"original_error": error}, experiment="seed_example")
+         "GRU.train_accuracy": around(gru, spread), "GRU_shuffled_order.train_accuracy": around(shuffled, spread)}
+    # One shuffled order per seed, each its own, with its run's accuracies.
+    orders = [{"seed": i, "k": 0, "permutation_seed": permutation_seed(i, 0),
+               "order": time_order(20, permutation_seed(i, 0)).tolist(), "epochs_run": 10,
+               "train_accuracy": m["GRU_shuffled_order.train_accuracy"][i],
+               "test_accuracy": m["GRU_shuffled_order.test_accuracy"][i]} for i in range(5)]
+    return results(m, {"validation_fraction": 0.2, "permutations": 1}, experiment="seed_example",
+                   data={"original_error": error, "order_control": orders})
 
 
 @pytest.mark.parametrize("error,gru,shuffled,spread,expected", [
@@ -375,4 +395,24 @@ def test_each_claim_states_its_kind_thresholds_coverage_and_borderline_compariso
     assert text.count("*The intervals cover.*") == len(rows)
     assert claims.experiments_behind(rows) == [n for n in experiments.NAMES if n in
                                               {"seed_example", "long_range", "real_sequences", "efficiency", "counting",
-                                               "char_lm", "overfitting"}]
+                                               "char_lm", "seq2seq", "overfitting"}]
+
+
+def test_a_verdict_is_borderline_only_through_comparisons_that_could_change_it():
+    """An existence claim held up by a clear comparison stays clear when another of its comparisons
+    is borderline (no re-run outcome of that one changes "supported"); a general claim whose
+    borderline comparison could flip lists it."""
+    from grubook.verdicts.claims import EXISTENCE, GENERAL, _verdict
+    from grubook.verdicts.decide import decide
+
+    def c(low, high, drift):
+        return decide("x", {"estimate": (low + high) / 2, "low": low, "high": high, "n": 3}, direction="above",
+                      drift=drift, key=f"k{low}")
+
+    clear, wobbly = c(0.5, 0.9, 0.01), c(-0.01, 0.3, 0.05)
+    assert wobbly.borderline and wobbly.reachable_outcomes() == {"holds", "undecided"}
+    v = _verdict(EXISTENCE, [clear, wobbly], "", "x", "", "")
+    assert v["verdict"] == S and v["borderline"] == []
+    v = _verdict(GENERAL, [clear, wobbly], "", "x", "", "")
+    assert v["verdict"] == I and v["borderline"] == [wobbly]
+    assert v["combination"] == claims.COMBINATION[GENERAL]

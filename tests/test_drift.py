@@ -124,6 +124,27 @@ def test_a_rerun_of_other_code_or_without_perturbation_measures_nothing(tmp_path
     assert d.unmatched == ["counting"] and not d.moved
 
 
+def test_a_results_folder_holding_some_experiments_measures_the_drift_of_those(tmp_path):
+    """A copy of the package with only some results (a first reproduce of one experiment) still
+    measures drift: of the experiments present, and nothing is asked of the missing ones."""
+    import shutil
+
+    from grubook.results.files import RESULTS_DIR
+    from grubook.verdicts import drift
+
+    (tmp_path / "none").mkdir()
+    d = drift.measured(tmp_path / "none", tmp_path / "none")     # nothing at all: no drift, no error
+    assert not d.moved and not d.unmatched
+    committed, perturbed = tmp_path / "results", tmp_path / "perturbed"
+    committed.mkdir(), perturbed.mkdir()
+    shutil.copy(RESULTS_DIR / "counting.json", committed / "counting.json")
+    shutil.copy(drift.PERTURBED_RESULTS_DIR / "counting.json", perturbed / "counting.json")
+    shutil.copy(drift.PERTURBED_RESULTS_DIR / "forecasting.json", perturbed / "forecasting.json")
+    d = drift.measured(committed, perturbed)
+    assert d.moved and all(key.startswith("counting:") for key in d.moved)
+    assert d.moved == {k: v for k, v in drift.measured().moved.items() if k.startswith("counting:")}
+
+
 @pytest.mark.parametrize("low,high,drift,direction,outcome,borderline", [
     (0.02, 0.10, 0.03, "above", "holds", True),         # the bound clears 0 by less than the drift
     (0.02, 0.10, 0.01, "above", "holds", False),
@@ -153,3 +174,21 @@ def test_the_relation_word_says_where_the_interval_lies(low, high, direction, wo
     c = decide("x", {"estimate": (low + high) / 2, "low": low, "high": high, "n": 5}, direction=direction,
                threshold=0.02 if direction == "within" else 0.0, drift=0)
     assert c.relation() == word
+
+
+def test_a_comparison_is_borderline_exactly_when_its_drift_reaches_its_tolerance():
+    """Decision.clearance (the tolerance a re-run gets: how far the bounds can move before the
+    outcome changes) agrees with the corner rule of borderline on random intervals, thresholds,
+    directions and drifts."""
+    from grubook.verdicts.decide import decide
+
+    rng = np.random.default_rng(0)
+    for _ in range(5000):
+        low, high = sorted(rng.normal(0, 1, 2))
+        direction = str(rng.choice(["above", "below", "within"]))
+        threshold = abs(rng.normal(0, 1)) if direction == "within" else rng.normal(0, 1)
+        drift = abs(rng.normal(0, 0.5))
+        c = decide("x", {"estimate": (low + high) / 2, "low": low, "high": high, "n": 3}, direction=direction,
+                   threshold=threshold, drift=drift)
+        assert c.clearance() >= 0
+        assert c.borderline == (drift >= c.clearance()), (low, high, direction, threshold, drift, c.outcome)

@@ -51,14 +51,17 @@ def test_experiment_reproduces_committed_results(committed, rerun, name):
 
 @pytest.mark.reproduce
 def test_verdicts_recomputed_from_the_rerun_match_the_committed_ones(committed, rerun):
-    """Every decision on the re-run has the committed outcome, except a borderline one (moving its
-    bounds by the measured drift could change it), which may flip; and a verdict may change only
-    through such a decision."""
+    """The tolerance of each compared quantity is its clearance: its interval's bounds may move by
+    anything that leaves every outcome it decides unchanged. So every decision on the re-run has
+    the committed outcome, except a borderline one (its measured drift reaches its clearance),
+    which may flip; and a verdict may change only through such a decision."""
     from grubook.verdicts.comparisons import every_decision
 
     before, after = every_decision(committed), every_decision(rerun)
     assert set(after) == set(before)
-    flipped = [(key, before[key].outcome, after[key].outcome) for key in before
+    moved = lambda a, b: max(abs(a["low"] - b["low"]), abs(a["high"] - b["high"]))
+    flipped = [(key, before[key].outcome, after[key].outcome, f"bounds moved {moved(before[key], after[key]):.3g}, "
+                f"tolerance {before[key].clearance():.3g}") for key in before
                if after[key].outcome != before[key].outcome and not before[key].borderline]
     assert not flipped, flipped
     rows_before, rows_after = claims.audit(committed), claims.audit(rerun)
@@ -82,12 +85,13 @@ def test_every_compared_quantity_has_a_measured_drift():
 
 
 # Known to fail with the committed results, and kept visible rather than loosened. The experiments
-# were resized to the budget in December 2026: the same resized jobs would take about 860 s on the
-# Intel Xeon machine that made the earlier results (its seed_example, unchanged, took 103 s), but the
-# committed run was made on a machine of the same type that ran 2.7 times slower that day
-# (seed_example 278 s; 2,336 s in all). CI's machines have varied between those two speeds.
-@pytest.mark.xfail(reason="the committed run took 2,336 s on a slow Intel Xeon machine (about 860 s at the "
-                          "speed of the machine that made the earlier results)", strict=False)
+# were resized to the budget in December 2026, but the committed wall times come from machines of
+# one type that ran at very different speeds from one day to the next: six experiments were last
+# made on a day when seed_example took 278 s, five (re-run for issue 17) on a day when it took
+# 87 s. Even at the faster speed the whole run is probably over the budget (long_range and
+# efficiency were not re-run); the reproducibility page prints the total from the results.
+@pytest.mark.xfail(reason="the committed wall times add up to more than the budget (the reproducibility page "
+                          "prints the total)", strict=False)
 def test_committed_results_fit_the_time_budget():
     walls = {name: load(name, RESULTS_DIR)["provenance"]["wall_seconds"] for name in experiments.NAMES}
     assert sum(walls.values()) <= FULL_REPRODUCTION_BUDGET_SECONDS, walls

@@ -16,14 +16,15 @@ Rooms, each for one kind of change; arrows point one way only (``gru`` and ``dat
                     ``article_example`` (the article's program, run to where it fails)
 - ``experiments``   one module per experiment (parameters, jobs, assembly, tolerances, findings);
                     ``spec`` says what a module declares and runs it, ``common`` holds shared
-                    jobs, ``published`` the published numbers experiments are compared with
+                    jobs, ``published`` the published numbers experiments are compared with,
+                    ``seed_example_order`` (what an order of the article's columns gives the GRU)
 - ``jobs``          a job is one training run: ``run`` (Dask fan-out and the job cache),
                     ``cluster`` (the local cluster), ``cache``, ``fingerprint`` (the code a job
                     reaches, docstrings and comments left out), ``environment`` (provenance),
                     ``perturb`` (initial weights moved by one ulp, for the drift run)
 - ``results``       ``files`` (the sealed JSON format: atomic writes, verified reads), ``view``
                     (metrics by quantity and coordinates), ``compare`` (CI's comparison)
-- ``verdicts``      ``stats`` (intervals), ``decide`` (the book's one rule: an interval against a
+- ``verdicts``      ``stats`` (intervals over seeds, test items, origins), ``decide`` (the book's one rule: an interval against a
                     named threshold), ``claims`` (the article's claims and their rules),
                     ``drift`` (each compared quantity's re-run drift, from the perturbed rerun),
                     ``comparisons`` (every comparison the book decides, by quantity)

@@ -133,7 +133,9 @@ def seed_example_split(*, n_samples: int = 1000, random_state: int = 42) -> Spli
 
     The article fed these 2-D arrays to a recurrent layer, which fails. Here each sample's 20
     features become a sequence of 20 scalar steps, shape (n, 20, 1), the smallest change that lets
-    the article's model run. The features have no order, so that "sequence" carries no time.
+    the article's model run. The features have no order, so that "sequence" carries no time;
+    ``make_classification`` also shuffles its columns, so the informative, redundant and noise
+    columns sit at arbitrary steps.
     """
     from sklearn.datasets import make_classification
     from sklearn.model_selection import train_test_split
@@ -146,9 +148,15 @@ def seed_example_split(*, n_samples: int = 1000, random_state: int = 42) -> Spli
                  y_test.astype(np.int64), classes=2)
 
 
+def time_order(steps: int, seed: int) -> np.ndarray:
+    """The order in which :func:`permute_time` reads the steps: ``order[t]`` is the step read at t."""
+    return np.random.default_rng(seed).permutation(steps)
+
+
 def permute_time(split: Split, seed: int) -> Split:
-    """The same split with the time axis shuffled by one fixed permutation (the order control)."""
-    order = np.random.default_rng(seed).permutation(split.time)
+    """The same split with the time axis shuffled by one fixed permutation, ``time_order(time, seed)``
+    (the order control)."""
+    order = time_order(split.time, seed)
     x_val = None if split.x_val is None else split.x_val[:, order]
     return Split(split.x_train[:, order], split.y_train, split.x_test[:, order], split.y_test,
                  split.classes, x_val, split.y_val)

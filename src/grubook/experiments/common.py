@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 
 from ..data import tasks
-from ..training import models, runs
+from ..training import loop, models, runs
 
 __all__ = ["STEP_COST", "COMPILED", "make_split", "classifier_job", "baselines_job"]
 
@@ -47,12 +47,16 @@ def make_split(spec) -> tasks.Split:
 
 
 def classifier_job(cell: str, data: list, seed: int, *, fit: dict, keep_history: bool = False) -> dict:
-    """One classifier training run (``runs.classifier_run``) on ``make_split(data)``."""
+    """One classifier training run (``runs.classifier_run``) on ``make_split(data)``.
+
+    ``test_correct`` holds one character per test item, "1" where the model's answer is right,
+    so that comparisons can cover the test set's sampling as well as the seeds'."""
     split = make_split(data)
     units = fit.get("units") or models.units_for_budget(cell, fit["param_budget"], split.features)
     args = {k: v for k, v in fit.items() if k != "param_budget"} | {"units": units}
     run = runs.classifier_run(cell, split, seed, **args)
     out = {k: run[k] for k in ("train_accuracy", "validation_accuracy", "test_accuracy", "epochs_run", "params")}
+    out["test_correct"] = "".join("1" if right else "0" for right in loop.correct(run["model"], split.x_test, split.y_test))
     out["sizes"] = {"train": len(split.x_train), "validation": len(split.x_val), "test": len(split.x_test),
                     "steps": split.time}
     if keep_history:

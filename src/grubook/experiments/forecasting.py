@@ -82,9 +82,13 @@ def assemble(done, P) -> Assembly:
     for part, value in zip("pdq", baselines["arima_order"]):
         out.metric("arima_order", value, part=part)
     out.metric("origins", len(baselines["origins"]))
+    # Each origin's error, per seed, so that comparisons cover the forecast origins as well as the seeds.
+    s = forecasting.setup(test_years=P["test_years"], horizon=P["horizon"], period=P["period"])
+    errors = {"GRU": [forecasting.origin_errors(done[f"GRU/seed{seed}"]["forecasts"], s).tolist() for seed in P["seeds"]]}
+    errors |= {m: forecasting.origin_errors(baselines["forecasts"][m], s).tolist() for m in BASELINES}
     out.data = {"years": baselines["years"], "values": baselines["values"], "origins": baselines["origins"],
                 "baseline_forecasts": baselines["forecasts"],
-                "gru_forecasts": done[f"GRU/seed{P['seeds'][0]}"]["forecasts"]}
+                "gru_forecasts": done[f"GRU/seed{P['seeds'][0]}"]["forecasts"], "origin_errors": errors}
     return out
 
 
@@ -101,11 +105,18 @@ def comparisons(res, drift=None) -> dict:
     from ..verdicts import stats
     from ..verdicts.decide import decide
 
-    names, out = method_names(res), {}
+    import numpy as np
+
+    names, out, h = method_names(res), {}, res.parameters["horizon"]
+    gru = np.asarray(res.data["origin_errors"]["GRU"])                # (seeds, origins)
     for m in BASELINES:
-        iv = stats.paired_difference(res.per_seed("mase", method="GRU"), res.per_seed("mase", method=m))
+        # Paired by seed and origin; forecasts from neighbouring origins overlap by up to h − 1
+        # years, so their errors are correlated up to that lag (Diebold–Mariano).
+        baseline = np.broadcast_to(np.asarray(res.data["origin_errors"][m]), gru.shape)
+        iv = stats.seeds_and_items(gru, baseline, lag=h - 1)
         out[m] = decide(f"MASE, GRU − {names[m]}", iv, key=f"forecasting: MASE GRU − {m}", direction="below",
-                        covers=f"{iv['n']} seeds (the baseline's forecast is the same for every seed)", drift=drift)
+                        covers=f"{iv['n']} seed{'s' if iv['n'] > 1 else ''} × {iv['items']} forecast origins ({h}-year forecasts that overlap; "
+                               "the baseline's forecast is the same for every seed)", drift=drift)
     return out
 
 

@@ -68,8 +68,18 @@ def assemble(done, P) -> Assembly:
     for name, entries in published.items():
         for method, entry in entries.items():
             out.metric("published", entry["accuracy"], dataset=name, method=method)
-    out.data = {"published": published}
+    # Which test items each run got right (one character per item), for intervals over items too.
+    correct = {name: {cell: [done[f"{name}/{cell}/seed{seed}"]["test_correct"] for seed in P["seeds"]]
+                      for cell in P["cells"]} for name in P["datasets"]}
+    out.data = {"published": published, "test_correct": correct}
     return out
+
+
+def test_correct(res, dataset: str, cell: str):
+    """(seeds, test items) array: 1 where the seed's run answered the item right."""
+    import numpy as np
+
+    return np.array([[c == "1" for c in run] for run in res.data["test_correct"][dataset][cell]], dtype=float)
 
 
 def comparisons(res, drift=None) -> dict:
@@ -81,11 +91,13 @@ def comparisons(res, drift=None) -> dict:
     out = {}
     for d in res.parameters["datasets"]:
         for other in [c for c in ("LSTM", "SimpleRNN") if c in res.parameters["cells"]]:
-            iv = stats.paired_difference(res.per_seed("test_accuracy", dataset=d, cell="GRU"),
-                                         res.per_seed("test_accuracy", dataset=d, cell=other))
+            # Paired by seed and by test item: the interval covers both the training seeds and
+            # the draw of the test set.
+            iv = stats.seeds_and_items(test_correct(res, d, "GRU"), test_correct(res, d, other))
             out[f"{d}: GRU − {other}"] = decide(f"{d.replace('_', ' ')}: test accuracy GRU − {other}", iv,
                                                 key=f"real_sequences: {d} test accuracy GRU − {other}",
-                                                direction="above", covers=f"{iv['n']} seeds", drift=drift)
+                                                direction="above", drift=drift,
+                                                covers=f"{iv['n']} seed{'s' if iv['n'] > 1 else ''} × {iv['items']} test items")
     return out
 
 
@@ -102,7 +114,8 @@ def findings(res, drift=None) -> str:
                 ahead.append(DATASET_NAMES.get(d, d))
         parts.append(f"on {DATASET_NAMES.get(d, d)} the GRU is " + " and ".join(words))
     capped = [v for d in P["datasets"] for c in P["cells"] for v in res.per_seed("hit_cap", dataset=d, cell=c)]
-    return ("**Findings.** Differences in test accuracy, paired by seed with 95 % intervals over seeds: "
+    return ("**Findings.** Differences in test accuracy, paired by seed and test item, with 95 % intervals "
+            "that cover both the seeds and the sampling of the test items: "
             + "; ".join(parts) + f". Early stopping ended {len(capped) - sum(capped):.0f} of {len(capped)} runs; the "
             "epoch cap ended the rest. The GRU is clearly ahead of the simple RNN (interval above 0) on "
             + (", ".join(ahead) or "neither data set") + ".")

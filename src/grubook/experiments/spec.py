@@ -331,4 +331,9 @@ def run(experiment, namespace: dict):
     # The runner moves these two into the provenance and seals the file.
     payload["execution"] = execution
     payload["fingerprint"] = fingerprints(module, scientific(P), jobs, keys)
+    # The drift the book measured belongs to the committed results, which this run does not
+    # read (they may even be stale): its findings are decided without one.
+    from ..verdicts import drift
+
+    drift.set_current(drift.Drift(source="not measured for results this run computed"))
     return Results(read(write_json_atomic(results_dir / f"{name}.json", payload)))

@@ -345,15 +345,25 @@ SEED_EXAMPLE_LABELS = {"logistic_regression": "logistic regression", "mlp": "MLP
 
 
 def seed_example_bars(res):
-    """Test accuracy of every model on the article's data, mean ± std over seeds."""
+    """Test accuracy of every model on the article's data, mean ± std over seeds; the shuffled-order
+    GRU's bar also shows each of its orders' runs as a dot (results since issue 17 keep them)."""
     names = ["logistic_regression", "mlp"] + res.parameters["cells"] + ["GRU_shuffled_order"]
     stats = np.array([_mean_std(res, "test_accuracy", model=n) for n in names])
     fig, ax = plt.subplots(figsize=(MAX_WIDTH_IN, 3.8))
     colors = [CELL_COLORS.get(n, OTHER_COLORS["pink"] if n == "GRU_shuffled_order" else OTHER_COLORS["orange"])
               for n in names]
     ax.barh(np.arange(len(names)), stats[:, 0], xerr=stats[:, 1], color=colors, capsize=3)
-    ax.set_yticks(np.arange(len(names)), [SEED_EXAMPLE_LABELS.get(n, n) for n in names])
     lo = max(0.0, np.nanmin(stats[:, 0] - stats[:, 1]) - 0.05)
+    runs = res.data.get("order_control", [])
+    if runs:
+        # Spread the dots vertically a little so that runs with the same accuracy stay visible.
+        accuracy = np.array([r["test_accuracy"] for r in runs])
+        jitter = np.linspace(-0.25, 0.25, len(runs)) if len(runs) > 1 else np.zeros(1)
+        ax.plot(accuracy, len(names) - 1 + jitter, "o", color="black", markerfacecolor="white", markersize=5,
+                label=f"one run on a shuffled order ({len(runs)} runs, each its own order)")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), frameon=False)
+        lo = min(lo, max(0.0, float(accuracy.min()) - 0.05))
+    ax.set_yticks(np.arange(len(names)), [SEED_EXAMPLE_LABELS.get(n, n) for n in names])
     ax.set(xlim=(lo, 1.0), xlabel=f"test accuracy ({res.value('test_samples')} held-out samples)",
            title="The article's example:\n20 tabular features read as 20 steps")
     for i, (mean, _) in enumerate(stats):          # inside the bar, clear of the error bar
@@ -368,6 +378,42 @@ def seed_example_table(res):
     return interval_table(res, [(SEED_EXAMPLE_LABELS.get(n, n), {"model": n}) for n in names],
                           [("test accuracy", "test_accuracy", ".3f"), ("training accuracy", "train_accuracy", ".3f"),
                            ("epochs", "epochs_run", ".0f")], "model (95 % interval over seeds)")
+
+
+def seed_example_order(res):
+    """Each shuffled run's test accuracy against the share of predictive weight its order puts in
+    the last steps (``seed_example_order.analysis``), with the given order's GRU runs at the given
+    order's share."""
+    from ..experiments.seed_example_order import LAST_STEPS, analysis
+
+    found = analysis(res)
+    fig, ax = plt.subplots(figsize=(MAX_WIDTH_IN, 3.8))
+    ax.plot(found["shares"], found["accuracy"], "o", color=OTHER_COLORS["pink"], markeredgecolor="black",
+            label="GRU, a shuffled order (one run each)")
+    given = found["given_accuracy"]
+    ax.plot([found["given_share"]] * len(given), given, "s", color=CELL_COLORS["GRU"], markerfacecolor="white",
+            markeredgewidth=1.5, label="GRU, the given order (one run per seed)")
+    ax.set(xlabel=f"share of the columns' predictive weight read in the last {LAST_STEPS} steps",
+           ylabel="test accuracy", title="What the last steps read, and how the GRU scores")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def seed_example_order_table(res):
+    """For each way of scoring an order, the given order's score and the rank correlation of the
+    shuffled runs' test accuracy with it (``seed_example_order.analysis``), with its 95 % interval."""
+    import pandas as pd
+
+    from ..experiments.seed_example_order import analysis
+    from ..verdicts.decide import interval_text
+
+    found = analysis(res)
+    rows = {name: {"given order's score": f"{entry['given']:.2f}",
+                   f"rank correlation over {found['runs']} shuffled runs (95 % interval)":
+                       interval_text(entry["rho"].estimate, entry["rho"].low, entry["rho"].high, ".2f")}
+            for name, entry in found["sensitivity"].items()}
+    return pd.DataFrame(rows).T.rename_axis("score of an order (predictive weight)")
 
 
 def real_sequences_bars(res):
@@ -516,13 +562,16 @@ def char_lm_table(res):
 
 
 def seq2seq_table(res):
-    """Exact match at a few lengths per encoder, with 95 % intervals over seeds."""
+    """Exact match at a few lengths per model (cell and encoder), with 95 % intervals over seeds."""
+    from ..experiments.seq2seq import arms_of
+
     p = res.parameters
     shown = sorted({1, p["train_max_len"] // 2, p["train_max_len"], p["test_max_len"]} - {0})
-    return interval_table(res, [(f"{e} ({res.value('params', encoder=e):,} parameters)", {"encoder": e})
-                                for e in p["encoders"]],
-                          [(f"{n} digits", "exact_match", ".2f") for n in shown],
-                          "encoder (exact match, 95 % interval over seeds)", column_coordinates=[{"length": n} for n in shown])
+    rows = [(f"{c}, {e} ({res.value('params', cell=c, encoder=e):,} parameters)", {"cell": c, "encoder": e})
+            for c, e in arms_of(res)]
+    return interval_table(res, rows, [(f"{n} digits", "exact_match", ".2f") for n in shown],
+                          "cell, encoder (exact match, 95 % interval over seeds)",
+                          column_coordinates=[{"length": n} for n in shown])
 
 
 def forecasting_table(res):
@@ -595,13 +644,20 @@ def chrono_steps(res):
     return fig
 
 
-ENCODER_STYLES = {"unidirectional": {"color": OTHER_COLORS["orange"], "marker": "o", "ls": "-"},
-                  "bidirectional": {"color": OTHER_COLORS["purple"], "marker": "s", "ls": "--"}}
+def _seq2seq_style(cell: str, encoder: str) -> dict:
+    """The cell's colour, line style and marker; the GRU with the bidirectional encoder keeps the
+    GRU's colour, dash-dotted with hollow diamonds."""
+    style = {"color": CELL_COLORS[cell], "ls": CELL_LINESTYLES[cell], "marker": CELL_MARKERS[cell]}
+    if encoder == "bidirectional":
+        style |= {"ls": "-.", "marker": "D", "markerfacecolor": "white"}
+    return style
 
 
 def seq2seq_exact_match(res):
-    """Exact-match rate of greedy decoding against string length, one line per encoder: the mean
-    over seeds with its 95 % interval; the shaded band marks lengths longer than any trained on."""
+    """Exact-match rate of greedy decoding against string length, one line per model (cell and
+    encoder): the mean over seeds with its 95 % interval; the shaded band marks lengths longer than
+    any trained on."""
+    from ..experiments.seq2seq import arms_of
     from ..verdicts.stats import t_interval
 
     p = res.parameters
@@ -610,13 +666,13 @@ def seq2seq_exact_match(res):
     if p["test_max_len"] > p["train_max_len"]:
         ax.axvspan(p["train_max_len"] + 0.5, p["test_max_len"] + 0.5, color="#eeeeee", zorder=0,
                    label="longer than trained")
-    for encoder in p["encoders"]:
-        ivs = [t_interval(res.per_seed("exact_match", encoder=encoder, length=n)) for n in lengths]
+    for cell, encoder in arms_of(res):
+        ivs = [t_interval(res.per_seed("exact_match", cell=cell, encoder=encoder, length=n)) for n in lengths]
         mean = np.array([iv.estimate for iv in ivs])
         low = np.array([max(iv.low, 0.0) if np.isfinite(iv.low) else iv.estimate for iv in ivs])
         high = np.array([min(iv.high, 1.0) if np.isfinite(iv.high) else iv.estimate for iv in ivs])
-        style = ENCODER_STYLES.get(encoder, {})
-        ax.errorbar(lengths, mean, yerr=[mean - low, high - mean], capsize=3, label=f"{encoder} encoder", **style)
+        ax.errorbar(lengths, mean, yerr=[mean - low, high - mean], capsize=3, label=f"{cell}, {encoder} encoder",
+                    **_seq2seq_style(cell, encoder))
     ax.set(xlabel="digits in the string", ylabel="exact match (greedy decoding)", ylim=(-0.03, 1.03),
            title="Reversing digit strings")
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))

@@ -101,13 +101,20 @@ def _rule_facts(row: dict) -> list[tuple[str, str]]:
     facts = [("Kind", row["combination"])]
     facts += [(f"Threshold {t.name} = {t.value:g}", t.reason) for t in row["thresholds"]]
     facts.append(("The intervals cover", "; ".join(row["covers"]) + "."))
+    drift = lambda c: f"±{c['drift']:{c['fmt'][:-1] or '.3'}f}"
+    harmless = [c for c in row["comparisons"] if c.borderline and not any(c is b for b in row["borderline"])]
     if row["borderline"]:
         facts.append(("Borderline", "; ".join(
-            f"{c['label']} clears its threshold by less than its measured re-run drift (±{c['drift']:{c['fmt'][:-1] or '.3'}f})"
-            for c in row["borderline"]) + ". The verdict stands on these data; a re-run on another CPU could move it."))
+            f"{c['label']}: its measured re-run drift ({drift(c)}) reaches its clearance, so a re-run could change "
+            "its outcome" for c in row["borderline"]) + ". The verdict stands on these data; a re-run on another CPU "
+            "could move it."))
+    elif harmless:
+        facts.append(("Borderline", "none that could change the verdict: " + "; ".join(
+            f"{c['label']} is borderline ({drift(c)})" for c in harmless) + ", but no outcome a re-run could give "
+            + ("it" if len(harmless) == 1 else "them") + " changes the verdict."))
     else:
-        facts.append(("Borderline", "none: every decided comparison clears its threshold by more than its measured "
-                                    "re-run drift."))
+        facts.append(("Borderline", "none: every comparison's bounds can move by more than its measured re-run "
+                                    "drift before its outcome changes."))
     return facts
 
 
@@ -174,8 +181,9 @@ def _flipped_text(drift) -> str:
 
 def drift_table(decisions: dict, drift) -> TwoFormats:
     """Every compared quantity (``decisions``: from ``grubook.verdicts.comparisons.every_decision``):
-    its interval, each rule it is held to with the outcome, and how far its estimate and bounds
-    moved in the perturbed rerun."""
+    its interval, each rule it is held to with the outcome, how far its estimate and bounds moved
+    in the perturbed rerun, and its tolerance: how far its bounds may move before one of its
+    outcomes changes (:meth:`grubook.verdicts.decide.Decision.clearance`)."""
     import html
 
     from ..verdicts.decide import interval_text
@@ -188,9 +196,11 @@ def drift_table(decisions: dict, drift) -> TwoFormats:
         c, m = cs[0], drift.moved.get(key)
         fmt = lambda v: _fmt_number(v, c["fmt"])
         rules = "; ".join(f"{d.rule_text()}: {d.outcome}" + (" (borderline)" if d.borderline else "") for d in cs)
+        tolerance = min(d.clearance() for d in cs)         # the first outcome a moving bound would change
         rows.append((key, interval_text(c["estimate"], c["low"], c["high"], c["fmt"]), rules,
-                     fmt(m["estimate"]) if m else "not measured", fmt(m["bounds"]) if m else "not measured"))
-    head = ("compared quantity", "interval", "rule: outcome", "estimate moved", "bounds moved")
+                     fmt(m["estimate"]) if m else "not measured", fmt(m["bounds"]) if m else "not measured",
+                     fmt(tolerance)))
+    head = ("compared quantity", "interval", "rule: outcome", "estimate moved", "bounds moved", "tolerance")
     # The table scrolls sideways on a phone: the wrapper takes keyboard focus so it can be scrolled without a mouse.
     as_html = ("<div class='table-wrapper' tabindex='0' role='region' aria-label='Re-run drift of every compared "
                "quantity'><table class='table drift-table'><thead><tr>"
@@ -198,9 +208,9 @@ def drift_table(decisions: dict, drift) -> TwoFormats:
                + "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in r) + "</tr>" for r in rows)
                + "</tbody></table></div>")
     # A PDF page has room for three columns: the interval and its outcomes share one, the estimate's movement goes.
-    short = ("compared quantity", "interval; rule: outcome", "bounds moved")
+    short = ("compared quantity", "interval; rule: outcome", "bounds moved", "tolerance")
     as_markdown = "\n".join(["| " + " | ".join(short) + " |", "|" + "---|" * len(short)]
-                            + [f"| {_md_cell(r[0])} | {_md_cell(r[1] + '; ' + r[2])} | {_md_cell(r[4])} |"
+                            + [f"| {_md_cell(r[0])} | {_md_cell(r[1] + '; ' + r[2])} | {_md_cell(r[4])} | {_md_cell(r[5])} |"
                                for r in rows]) + "\n"
     return TwoFormats(as_html, as_markdown)
 

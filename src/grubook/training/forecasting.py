@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-__all__ = ["sunspots", "Setup", "setup", "mase_scale", "mase", "seasonal_naive", "arima", "ets", "gru_run"]
+__all__ = ["sunspots", "Setup", "setup", "mase_scale", "origin_errors", "mase", "seasonal_naive", "arima", "ets", "gru_run"]
 
 
 def sunspots() -> tuple[np.ndarray, np.ndarray]:
@@ -58,12 +58,18 @@ def mase_scale(train: np.ndarray, period: int) -> float:
     return float(np.mean(np.abs(train[period:] - train[:-period])))
 
 
-def mase(forecasts: np.ndarray, s: Setup) -> float:
-    """MASE of (origins, horizon) forecasts over every origin and step of the horizon."""
+def origin_errors(forecasts: np.ndarray, s: Setup) -> np.ndarray:
+    """Per origin, the mean absolute error of its (horizon,) forecast in units of the MASE scale:
+    MASE is their mean, and comparisons over origins use them one by one."""
     forecasts = np.asarray(forecasts, dtype=float)
     if forecasts.shape != s.targets.shape:
         raise ValueError(f"forecasts must have shape (origins, horizon) = {s.targets.shape}, got {forecasts.shape}")
-    return float(np.mean(np.abs(forecasts - s.targets)) / mase_scale(s.values[:s.train_end], s.period))
+    return np.mean(np.abs(forecasts - s.targets), axis=1) / mase_scale(s.values[:s.train_end], s.period)
+
+
+def mase(forecasts: np.ndarray, s: Setup) -> float:
+    """MASE of (origins, horizon) forecasts over every origin and step of the horizon."""
+    return float(np.mean(origin_errors(forecasts, s)))
 
 
 def seasonal_naive(s: Setup) -> np.ndarray:

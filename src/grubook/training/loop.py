@@ -118,6 +118,15 @@ def fit_classifier(model, x_train, y_train, *, epochs: int, batch_size: int, see
     return history
 
 
+def correct(model, x, y) -> np.ndarray:
+    """Per sample, whether the highest-scoring class equals the integer label (booleans), for
+    intervals over test items (``grubook.verdicts.stats.seeds_and_items``)."""
+    import keras
+
+    predictions = keras.ops.convert_to_numpy(model(np.asarray(x), training=False))
+    return np.argmax(predictions, axis=-1) == np.asarray(y)
+
+
 def accuracy(model, x, y) -> float:
     """Fraction of samples whose highest-scoring class equals the integer label.
 

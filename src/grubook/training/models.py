@@ -107,32 +107,39 @@ def cudnn_blockers(layer) -> list[str]:
     return blockers
 
 
-def seq2seq(units: int, *, encoder: str = "unidirectional", vocabulary: int = 12, embedding: int = 16,
-            seed: int = 0):
-    """A GRU encoder–decoder for token sequences (0 = padding), trained with teacher forcing.
+SEQ2SEQ_EMBEDDING = 16           # the width of the tokens' embeddings: the recurrent layers' input
+
+
+def seq2seq(units: int, *, encoder: str = "unidirectional", cell: str = "GRU", vocabulary: int = 12,
+            embedding: int = SEQ2SEQ_EMBEDDING, seed: int = 0):
+    """An encoder–decoder of ``cell`` layers for token sequences (0 = padding), trained with teacher forcing.
 
     The encoder reads the source and hands its final state to the decoder (``return_state=True``,
-    ``initial_state=``). With ``encoder="bidirectional"`` it reads the source both ways with
-    ``units // 2`` units per direction, and the two final states are concatenated into the
-    decoder's ``units``. ``Embedding(mask_zero=True)`` masks padded steps: the encoder skips them
-    (its state is the one after the last real token) and the loss ignores padded targets.
+    ``initial_state=``): one state (h) for the GRU and SimpleRNN, two (h, c) for the LSTM, each of
+    ``units``. With ``encoder="bidirectional"`` it reads the source both ways with ``units // 2``
+    units per direction, and the two directions' final states are concatenated into the decoder's
+    ``units``. ``Embedding(mask_zero=True)`` masks padded steps: the encoder skips them (its state
+    is the one after the last real token) and the loss ignores padded targets.
 
     Returns ``(train_model, encoder_model, decoder_step)``: the model to ``fit`` on
     ``[source, decoder_input] -> target``, and the two halves that :func:`greedy_decode` runs
-    one token at a time. All three share their layers.
+    one token at a time (``source -> states`` and ``[token, *states] -> [probabilities, *states]``).
+    All three share their layers.
     """
     import keras
 
     if encoder not in ("unidirectional", "bidirectional"):
         raise ValueError(f"encoder must be 'unidirectional' or 'bidirectional', got {encoder!r}")
+    if cell not in CELL_NAMES:
+        raise ValueError(f"unknown cell {cell!r}; expected one of {', '.join(CELL_NAMES)}")
     if encoder == "bidirectional" and units % 2:
         raise ValueError(f"a bidirectional encoder splits units over two directions: units must be even, got {units}")
     base = 10 * int(seed)
 
-    def gru(n, name, **kw):
-        return keras.layers.GRU(n, kernel_initializer=keras.initializers.GlorotUniform(seed=base + 1),
-                                recurrent_initializer=keras.initializers.Orthogonal(seed=base + 2),
-                                seed=base + 3, name=name, **kw)
+    def recurrent(n, name, **kw):
+        return getattr(keras.layers, cell)(n, kernel_initializer=keras.initializers.GlorotUniform(seed=base + 1),
+                                           recurrent_initializer=keras.initializers.Orthogonal(seed=base + 2),
+                                           seed=base + 3, name=name, **kw)
 
     def embed(name, offset):
         return keras.layers.Embedding(vocabulary, embedding, mask_zero=True, name=name,
@@ -141,38 +148,43 @@ def seq2seq(units: int, *, encoder: str = "unidirectional", vocabulary: int = 12
     source = keras.Input((None,), dtype="int32", name="source")
     source_vectors = embed("source_embedding", 4)(source)
     if encoder == "unidirectional":
-        _, state = gru(units, "encoder", return_state=True)(source_vectors)
+        _, *state = recurrent(units, "encoder", return_state=True)(source_vectors)      # [h], or [h, c] (LSTM)
     else:
-        _, forward, backward = keras.layers.Bidirectional(gru(units // 2, "encoder", return_state=True),
-                                                          name="bidirectional_encoder")(source_vectors)
-        state = keras.layers.Concatenate(name="both_directions")([forward, backward])
+        _, *both = keras.layers.Bidirectional(recurrent(units // 2, "encoder", return_state=True),
+                                              name="bidirectional_encoder")(source_vectors)
+        forward, backward = both[:len(both) // 2], both[len(both) // 2:]
+        state = [keras.layers.Concatenate(name=f"both_directions_{i}")([f, b])
+                 for i, (f, b) in enumerate(zip(forward, backward))]
 
-    decoder_gru = gru(units, "decoder", return_sequences=True, return_state=True)
+    decoder = recurrent(units, "decoder", return_sequences=True, return_state=True)
     target_embedding = embed("target_embedding", 5)
     head = keras.layers.Dense(vocabulary, activation="softmax", name="next_token",
                               kernel_initializer=keras.initializers.GlorotUniform(seed=base + 6))
 
     decoder_input = keras.Input((None,), dtype="int32", name="decoder_input")
-    sequence, _ = decoder_gru(target_embedding(decoder_input), initial_state=state)
+    sequence, *_ = decoder(target_embedding(decoder_input), initial_state=state)
     train_model = keras.Model([source, decoder_input], head(sequence), name=f"seq2seq_{encoder}")
 
     encoder_model = keras.Model(source, state, name="encoder")
     token = keras.Input((1,), dtype="int32", name="token")
-    state_in = keras.Input((units,), name="state")
-    step_output, state_out = decoder_gru(target_embedding(token), initial_state=state_in)
-    decoder_step = keras.Model([token, state_in], [head(step_output), state_out], name="decoder_step")
+    state_in = [keras.Input((units,), name=f"state_{i}") for i in range(len(state))]
+    step_output, *state_out = decoder(target_embedding(token), initial_state=state_in)
+    decoder_step = keras.Model([token, *state_in], [head(step_output), *state_out], name="decoder_step")
     return train_model, encoder_model, decoder_step
 
 
 def greedy_decode(encoder_model, decoder_step, source, steps: int, go: int):
-    """Decode ``steps`` tokens per row, each time feeding back the most likely token (no teacher)."""
+    """Decode ``steps`` tokens per row, each time feeding back the most likely token (no teacher).
+
+    The decoder's state travels from step to step whole: h for the GRU, h and c for the LSTM."""
     import numpy as np
 
     state = encoder_model.predict_on_batch(source)
+    state = state if isinstance(state, list) else [state]      # Keras returns a model's only output bare
     token = np.full((len(source), 1), go, dtype="int32")
     out = []
     for _ in range(steps):
-        probabilities, state = decoder_step.predict_on_batch([token, state])
+        probabilities, *state = decoder_step.predict_on_batch([token, *state])
         token = probabilities[:, -1].argmax(axis=-1).astype("int32")[:, None]
         out.append(token[:, 0])
     return np.stack(out, axis=1)

@@ -118,17 +118,17 @@ def article_layer_run(seed: int, *, T: int, units: int, steps: int, batch_size: 
 
 
 def seq2seq_run(encoder: str, seed: int, *, units: int, train_max_len: int, test_max_len: int, steps: int,
-                batch_size: int, learning_rate: float, test_per_length: int) -> dict:
-    """Train a GRU encoder–decoder (``models.seq2seq``) to reverse digit strings of length 1 ..
-    ``train_max_len`` with teacher forcing, then decode greedily, without the teacher, strings of
-    every length 1 .. ``test_max_len`` (``test_per_length`` each; the test set depends on the
-    length only, the same for every model and seed).
+                batch_size: int, learning_rate: float, test_per_length: int, cell: str = "GRU") -> dict:
+    """Train an encoder–decoder of ``cell`` layers (``models.seq2seq``) to reverse digit strings of
+    length 1 .. ``train_max_len`` with teacher forcing, then decode greedily, without the teacher,
+    strings of every length 1 .. ``test_max_len`` (``test_per_length`` each; the test set depends on
+    the length only, the same for every model and seed).
 
     A decoded string counts only if every digit is right (exact match); the decoder emits as
     many digits as the source has. Returns the exact-match rate per length and the parameter count.
     """
     loop.seed_everything(seed)
-    model, encoder_model, decoder_step = models.seq2seq(units, encoder=encoder, seed=seed)
+    model, encoder_model, decoder_step = models.seq2seq(units, encoder=encoder, cell=cell, seed=seed)
     loop.compile_model(model, loss="sparse_categorical_crossentropy", learning_rate=learning_rate, clipnorm=1.0)
     rng = np.random.default_rng([seed, 1])
     start = time.perf_counter()

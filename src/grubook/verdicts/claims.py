@@ -28,6 +28,7 @@ an optional drift, and returns a ``Verdict``.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -36,7 +37,7 @@ from ..gru.reference import count_params
 from . import stats
 from .decide import FAILS, HOLDS, UNDECIDED, Decision, decide, interval_text as _interval_text
 
-__all__ = ["CLAIMS", "THRESHOLDS", "Threshold", "audit", "combine", "exists", "interval_text", "Verdict",
+__all__ = ["CLAIMS", "page_comparisons", "THRESHOLDS", "Threshold", "audit", "combine", "exists", "interval_text", "Verdict",
            "SUPPORTED", "PARTLY", "NOT_SUPPORTED", "INCONCLUSIVE", "VERDICTS", "HOLDS", "FAILS", "UNDECIDED",
            "GENERAL", "EXISTENCE", "PARITY_MARGIN", "SOLVE_RATE_MARGIN", "BPC_PARITY_MARGIN", "MEANINGFUL_SPEEDUP",
            "GRADIENT_DECADES", "OVERFIT_GAP", "GAP_REDUCTION", "STRUGGLE_FACTOR", "EXTRA_DECADES", "MAJORITY", "decades_text",
@@ -147,19 +148,32 @@ def interval_text(c: dict) -> str:
 
 
 class Verdict(dict):
-    """verdict, kind, comparisons, evidence, experiment, scope, change, covers, borderline, thresholds."""
+    """verdict, kind, comparisons, evidence, experiment, scope, change, covers, borderline (the
+    borderline comparisons a re-run could use to change the verdict), thresholds."""
 
 
 def _verdict(kind, comparisons, evidence, experiment, scope, change, thresholds=(), verdict=None,
              combination=None) -> Verdict:
     outcomes = [c["outcome"] for c in comparisons]
-    verdict = verdict or (exists(outcomes) if kind == EXISTENCE else combine(outcomes))
+    rule = exists if kind == EXISTENCE else combine
+    borderline = [c for c in comparisons if c.borderline]
+    if verdict is None:
+        verdict = rule(outcomes)
+        # Only borderline comparisons that could change the verdict make it borderline: try every
+        # combination of the outcomes a re-run could give them.
+        choices = [sorted(c.reachable_outcomes()) for c in borderline]
+        moving = set()
+        for alternative in itertools.product(*choices):
+            changed = dict(zip(map(id, borderline), alternative))
+            if rule([changed.get(id(c), c["outcome"]) for c in comparisons]) != verdict:
+                moving |= {id(c) for c, o in zip(borderline, alternative) if o != c["outcome"]}
+        borderline = [c for c in borderline if id(c) in moving]
     covers = []
     for c in comparisons:
         if c["covers"] and c["covers"] not in covers:
             covers.append(c["covers"])
     return Verdict(verdict=verdict, kind=kind, comparisons=comparisons, evidence=evidence, experiment=experiment,
-                   scope=scope, change=change, covers=covers, borderline=[c for c in comparisons if c.borderline],
+                   scope=scope, change=change, covers=covers, borderline=borderline,
                    thresholds=[THRESHOLDS[t] for t in thresholds], combination=combination or COMBINATION[kind])
 
 
@@ -193,7 +207,7 @@ def _view(res):
     return res if isinstance(res, Results) else Results(res)
 
 
-def _page(experiment: str, res, drift) -> dict:
+def page_comparisons(experiment: str, res, drift) -> dict:
     """The comparisons an experiment's page draws, by their short name (shared with the audit)."""
     from .. import experiments
 
@@ -229,6 +243,15 @@ def _char_lm_scope(res):
     p = res["parameters"]
     return (f"Character language model on Python source, about {p['param_budget']:,} recurrent parameters, "
             f"{p['steps']:,} steps, {_n_seeds(res)}.")
+
+
+def _seq2seq_scope(res) -> str:
+    """The encoder–decoders' scope, with a trailing space; empty where the results lack the experiment."""
+    if not res:
+        return ""
+    p = res["parameters"]
+    return (f"Encoder–decoders reversing digit strings of 1 to {p['train_max_len']} digits, {p['units']} units, "
+            f"{p['steps']:,} steps, {_n_seeds(res)}. ")
 
 
 def _rnn_lengths(res):
@@ -378,15 +401,15 @@ def exploding_gradients_in_rnns(r, drift=None):
 def gru_improves_over_rnn(r, drift=None):
     """A GRU predicts more accurately than a plain RNN (the article's background section).
 
-    A general claim. The GRU − simple RNN test accuracy on each real data set (paired by seed,
-    Student-t 95 % interval), the simple RNN's minus the GRU's held-out bits per character of the
+    A general claim. The GRU − simple RNN test accuracy on each real data set (paired by seed and
+    test item, a 95 % interval over both), the simple RNN's minus the GRU's held-out bits per character of the
     character language model, and the solve-rate difference at the longest length of the adding
     problem at which the simple RNN ran (Newcombe interval) must lie above 0.
     """
     real, lr, lm = r["real_sequences"], r["long_range"], r["char_lm"]
-    page = _page("real_sequences", real, drift)
+    page = page_comparisons("real_sequences", real, drift)
     comps = [page[f"{d}: GRU − SimpleRNN"] for d in real["parameters"]["datasets"]]
-    lm_page = _page("char_lm", lm, drift).get("SimpleRNN − GRU")
+    lm_page = page_comparisons("char_lm", lm, drift).get("SimpleRNN − GRU")
     if lm_page is not None:
         comps.append(lm_page)
     comps.append(_solve_rate_difference(lr, "GRU", "SimpleRNN", max(_rnn_lengths(lr)), drift, direction="above"))
@@ -487,26 +510,32 @@ def on_par_with_lstm(r, drift=None):
 
     Parity is two-sided and uses the 95 % interval, more conservative than the 90 % interval of
     the usual equivalence test (TOST): the GRU − LSTM test accuracy on each real data set (paired
-    by seed) must lie within ±PARITY_MARGIN, the GRU − LSTM held-out bits per character of the
-    character model within ±BPC_PARITY_MARGIN, and the solve-rate difference at the adding
-    problem's longest length (Newcombe interval) within ±SOLVE_RATE_MARGIN. Each comparison reads
+    by seed and test item, a 95 % interval over both) and the GRU − LSTM exact-match rate of the
+    encoder–decoders at their longest trained length (paired by seed) must lie within
+    ±PARITY_MARGIN, the GRU − LSTM held-out bits per character of the character model within
+    ±BPC_PARITY_MARGIN, and the solve-rate difference at the adding problem's longest length
+    (Newcombe interval) within ±SOLVE_RATE_MARGIN. Each comparison reads
     as on par, GRU better or GRU worse (interval wholly outside the margin) or undecided.
     Supported if every comparison is decided and none is "GRU worse"; not supported if all are
     "GRU worse"; partly if some are; inconclusive otherwise.
     """
     real, lr, lm = r["real_sequences"], r["long_range"], r["char_lm"]
     comps = []
-    for d in real["parameters"]["datasets"]:
-        iv = stats.paired_difference(_seeds(real, f"{d}.GRU.test_accuracy"), _seeds(real, f"{d}.LSTM.test_accuracy"))
-        comps.append(_decide(f"{d.replace('_', ' ')}: test accuracy GRU − LSTM", iv,
-                             key=f"real_sequences: {d} test accuracy GRU − LSTM", direction="within",
-                             threshold=PARITY_MARGIN, threshold_name="PARITY_MARGIN", covers=f"{iv['n']} seeds",
-                             drift=drift))
-    lm_page = _page("char_lm", lm, drift).get("LSTM − GRU")
+    real_page = page_comparisons("real_sequences", real, drift)
+    for d in real["parameters"]["datasets"]:       # the page's interval (seeds × test items), against the margin
+        page = real_page[f"{d}: GRU − LSTM"]
+        iv = stats.Interval(page["estimate"], page["low"], page["high"], page["n"])
+        comps.append(_decide(page["label"], iv, key=page["key"], direction="within", threshold=PARITY_MARGIN,
+                             threshold_name="PARITY_MARGIN", covers=page["covers"], drift=drift))
+    lm_page = page_comparisons("char_lm", lm, drift).get("LSTM − GRU")
     if lm_page is not None:       # LSTM − GRU bits per character: above the margin, the GRU is better
         iv = stats.Interval(lm_page["estimate"], lm_page["low"], lm_page["high"], lm_page["n"])
         comps.append(_decide(lm_page["label"], iv, key=lm_page["key"], direction="within", threshold=BPC_PARITY_MARGIN,
                              threshold_name="BPC_PARITY_MARGIN", covers=lm_page["covers"], drift=drift))
+    s2s = r.get("seq2seq")
+    parity = page_comparisons("seq2seq", s2s, drift).get("GRU − LSTM parity") if s2s else None
+    if parity is not None:        # exact-match rate of the encoder–decoders, within the accuracy margin
+        comps.append(parity)
     T = max(lr["parameters"]["lengths"])
     comps.append(_solve_rate_difference(lr, "GRU", "LSTM", T, drift, direction="within", threshold=SOLVE_RATE_MARGIN,
                                         threshold_name="SOLVE_RATE_MARGIN"))
@@ -526,7 +555,7 @@ def on_par_with_lstm(r, drift=None):
         evidence += (f" With {n} seeds per cell, even {n}/{n} against {n}/{n} gives a solve-rate interval wider than "
                      f"±{SOLVE_RATE_MARGIN:g}: that comparison is undecidable at this budget, whatever the cells do.")
     return _verdict(GENERAL, comps, evidence, "real_sequences",
-                    _classifier_scope(real) + " " + _char_lm_scope(lm) + " " + _adding_scope(lr),
+                    _classifier_scope(real) + " " + _char_lm_scope(lm) + " " + _seq2seq_scope(s2s) + _adding_scope(lr),
                     "Intervals that move inside or outside the margins with more seeds, longer training or other "
                     "data sets; parity of solve rates needs well over five seeds per cell.",
                     thresholds=["PARITY_MARGIN", "BPC_PARITY_MARGIN", "SOLVE_RATE_MARGIN"], verdict=verdict,
@@ -542,17 +571,21 @@ def lstm_better_in_some_cases(r, drift=None):
     not supported if in every comparison it is not (the interval wholly on the GRU's side);
     inconclusive otherwise. Compared: the longest aⁿbⁿ string length up to which every string is
     recognised after training on short ones (a counting task where Weiss et al. 2018 expect the
-    LSTM to win), the test accuracy on each real data set, and the held-out bits per character of
-    the character model. Looking in several places raises the chance of a false "supported":
+    LSTM to win), the test accuracy on each real data set, the held-out bits per character of
+    the character model, and the exact-match rate of the encoder–decoders. Looking in several places raises the chance of a false "supported":
     with k comparisons, each one-sided at 2.5 %, it is at most 1 − 0.975^k (see the page).
     """
     cnt, real, lm = r["counting"], r["real_sequences"], r["char_lm"]
-    comps = [_page("counting", cnt, drift)["LSTM − GRU"]]
+    comps = [page_comparisons("counting", cnt, drift)["LSTM − GRU"]]
     for d in real["parameters"]["datasets"]:
-        comps.append(_redirect(_page("real_sequences", real, drift)[f"{d}: GRU − LSTM"], "below", drift))
-    lm_page = _page("char_lm", lm, drift).get("LSTM − GRU")
+        comps.append(_redirect(page_comparisons("real_sequences", real, drift)[f"{d}: GRU − LSTM"], "below", drift))
+    lm_page = page_comparisons("char_lm", lm, drift).get("LSTM − GRU")
     if lm_page is not None:
         comps.append(_redirect(lm_page, "below", drift))
+    s2s = r.get("seq2seq")
+    s2s_page = page_comparisons("seq2seq", s2s, drift).get("GRU − LSTM") if s2s else None
+    if s2s_page is not None:      # GRU − LSTM exact matches below 0: the LSTM's encoder–decoder is better
+        comps.append(_redirect(s2s_page, "below", drift))
     mean = lambda cell: stats.t_interval(_seeds(cnt, f"{cell}.generalises_to")).estimate
     evidence = (f"Trained on n ≤ {cnt['parameters']['train_max_n']}, the LSTM recognised every aⁿbⁿ up to n = "
                 f"{mean('LSTM'):.1f} on average, the GRU up to {mean('GRU'):.1f}, the simple RNN up to "
@@ -561,7 +594,8 @@ def lstm_better_in_some_cases(r, drift=None):
                 f"{family_error(len(comps)):.0%}.")
     p = cnt["parameters"]
     scope = (f"aⁿbⁿ with cells of about {p['param_budget']} parameters, {p['steps']:,} full-batch steps, tested up "
-             f"to n = {p['test_max_n']}, {_n_seeds(cnt)}; " + _classifier_scope(real) + " " + _char_lm_scope(lm))
+             f"to n = {p['test_max_n']}, {_n_seeds(cnt)}; " + _classifier_scope(real) + " " + _char_lm_scope(lm)
+             + (" " + _seq2seq_scope(s2s)).rstrip())
     return _verdict(EXISTENCE, comps, evidence, "counting", scope,
                     "A GRU that counts as far as the LSTM (other sizes or training), and no data set on which the "
                     "LSTM wins.")
@@ -671,7 +705,7 @@ def regularisation_helps(r, drift=None):
     reduction fails; inconclusive otherwise.
     """
     res = r["overfitting"]
-    page = _page("overfitting", res, drift)
+    page = page_comparisons("overfitting", res, drift)
     comps, costs, costs_decided = [], {}, []
     for regime in (k for k in res["parameters"]["regimes"] if k != "none"):
         c = page[f"{regime}: gap reduction"]
@@ -721,7 +755,7 @@ def example_runs(r, drift=None):
     ran = error.startswith("no error")
     comps = [_exact("runs as printed (1 yes, 0 no)", float(ran), key="seed_example: runs as printed",
                     direction="above", threshold=0.5, fmt=".0f")]
-    page = _page("seed_example", res, drift)
+    page = page_comparisons("seed_example", res, drift)
     order = page["GRU_shuffled_order − GRU"]
     if ran:
         comps.append(_redirect(order, "below", drift))

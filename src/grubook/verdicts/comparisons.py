@@ -15,8 +15,7 @@ def by_source(results_by_experiment: dict, drift=None) -> dict[str, list]:
     """{"claims" or experiment name: [Decision, ...]} for the experiments present (claims whose
     experiments are missing are left out)."""
     from .. import experiments
-    from ..results.view import Results
-    from .claims import CLAIMS
+    from .claims import CLAIMS, page_comparisons
 
     found = {"claims": []}
     for _, judge in CLAIMS:
@@ -27,9 +26,8 @@ def by_source(results_by_experiment: dict, drift=None) -> dict[str, list]:
                 raise                      # every experiment is there: a real error, not a missing one
             continue                       # an experiment this claim reads is not in the set
     for name, res in results_by_experiment.items():
-        module = experiments.get(name)
-        if hasattr(module, "comparisons"):
-            found[name] = list(module.comparisons(res if isinstance(res, Results) else Results(res), drift).values())
+        if hasattr(experiments.get(name), "comparisons"):
+            found[name] = list(page_comparisons(name, res, drift).values())
     return found
 
 

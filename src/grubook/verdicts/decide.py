@@ -72,6 +72,30 @@ class Decision(dict):
             return self["outcome"]
         return f"{self['outcome']} (borderline: the measured re-run drift is ±{_fmt(self['drift'], self['fmt'])})"
 
+    def reachable_outcomes(self) -> set[str]:
+        """The outcomes a re-run could give by moving each bound by up to the drift (the corners of
+        that square), this one included: more than one exactly when the comparison is borderline."""
+        d, low, high = self["drift"], self["low"], self["high"]
+        if not self["borderline"]:
+            return {self["outcome"]}
+        return {_outcome(self["direction"], min(lo, hi), max(lo, hi), self["threshold"])
+                for lo, hi in [(low + a, high + b) for a in (-d, d) for b in (-d, d)]} | {self["outcome"]}
+
+    def clearance(self) -> float:
+        """How far the interval's bounds can each move before the outcome changes: the tolerance a
+        re-run of this comparison gets (the CI re-run test holds every compared quantity to it),
+        and the comparison is borderline when its measured drift reaches it."""
+        low, high, t = self["low"], self["high"], self["threshold"]
+        if self["direction"] == "below":                   # the mirror image of "above"
+            low, high, t = -high, -low, -t
+        if self["direction"] in ("above", "below"):
+            return {HOLDS: low - t, FAILS: t - high}.get(self["outcome"], min(t - low, high - t))
+        if self["outcome"] == HOLDS:
+            return min(low + t, t - high)
+        if self["outcome"] == FAILS:
+            return low - t if low > t else -t - high
+        return min(max(-t - low, high - t), t - low, high + t)
+
     def relation(self) -> str:
         """The word for prose about ``a − b`` (or ``a / b``) against its threshold:
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..results.files import REPO_ROOT
 
-__all__ = ["Drift", "PERTURBED_RESULTS_DIR", "measure", "measured", "current", "NONE"]
+__all__ = ["Drift", "PERTURBED_RESULTS_DIR", "measure", "measured", "current", "set_current", "NONE"]
 
 PERTURBED_RESULTS_DIR = REPO_ROOT / "experiments" / "results-perturbed"
 
@@ -48,6 +48,15 @@ class Drift:
 NONE = Drift(source="none")        # for deciding without drift (measuring it, or hand-made results)
 
 
+_CURRENT: Drift | None = None          # set by a notebook that computed its own results
+
+
+def set_current(drift: Drift | None) -> None:
+    """Make :func:`current` return ``drift`` in this process (None: back to the measured one)."""
+    global _CURRENT
+    _CURRENT = drift
+
+
 def current() -> Drift:
     """The drift measured for the results the book reads (``$GRUBOOK_BOOK_RESULTS``, else the
     committed ones). Results other than the committed ones have no perturbed rerun: no drift."""
@@ -55,6 +64,8 @@ def current() -> Drift:
 
     from ..results.files import RESULTS_DIR
 
+    if _CURRENT is not None:
+        return _CURRENT
     folder = Path(os.environ.get("GRUBOOK_BOOK_RESULTS") or RESULTS_DIR)
     if folder.resolve() != RESULTS_DIR.resolve():
         return Drift(source="not measured for these results")
@@ -95,9 +106,12 @@ def _measured(results_dir: str, perturbed_dir: str) -> Drift:
     from .. import experiments
     from ..results.files import load, verify, read
 
-    committed = {name: load(name, Path(results_dir)) for name in experiments.NAMES}
+    # A copy of the package run elsewhere (a test's, a reader's first reproduce) may hold only some
+    # results: the drift covers the experiments it has, and an experiment page still renders.
+    present = [name for name in experiments.NAMES if (Path(results_dir) / f"{name}.json").is_file()]
+    committed = {name: load(name, Path(results_dir)) for name in present}
     perturbed, unmatched = {}, []
-    for name in experiments.NAMES:
+    for name in present:
         there = Path(perturbed_dir) / f"{name}.json"
         if not there.is_file():
             continue
