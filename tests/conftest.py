@@ -17,6 +17,17 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+@pytest.fixture(autouse=True)
+def _committed_drift_after_each_test():
+    """A test that runs an experiment in this process (``spec.run``) makes the process decide
+    without the committed drift, as a notebook kernel that computed its own results should; the
+    next test reads the committed results again, with their drift."""
+    yield
+    from grubook.verdicts import drift
+
+    drift.set_current(None)
+
+
 def _build_logged(what: str, command: list[str], log_name: str) -> None:
     """Run a build command in the repository; keep its output and duration in _build/<log_name>
     and fail with the output's tail if it fails."""

@@ -179,6 +179,10 @@ def test_notebooks_cannot_write_the_committed_results(tmp_path, monkeypatch):
     monkeypatch.setattr(module, "assemble", lambda done, P: spec.Assembly(module.SCHEMA, P["seeds"]))
     res = spec.run(module, namespace | {"results_dir": None})
     assert res.experiment == "seed_example"
+    # These results are not the committed ones: their findings are decided without its drift.
+    from grubook.verdicts import drift
+
+    assert drift.current().source == "not measured for results this run computed" and not drift.current().moved
     assert sorted(p.name for p in (tmp_path / "papermill").iterdir()) == ["seed_example.json"]
 
 

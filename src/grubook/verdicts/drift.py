@@ -52,7 +52,9 @@ _CURRENT: Drift | None = None          # set by a notebook that computed its own
 
 
 def set_current(drift: Drift | None) -> None:
-    """Make :func:`current` return ``drift`` in this process (None: back to the measured one)."""
+    """Make :func:`current` return ``drift`` for the rest of this process (None: back to the
+    measured one). ``spec.run`` sets it when a notebook computes its own results: a kernel runs
+    one experiment's notebook, whose findings then are decided without the committed drift."""
     global _CURRENT
     _CURRENT = drift
 
