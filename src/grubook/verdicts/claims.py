@@ -523,15 +523,10 @@ def on_par_with_lstm(r, drift=None):
     comps = []
     real_page = page_comparisons("real_sequences", real, drift)
     for d in real["parameters"]["datasets"]:       # the page's interval (seeds × test items), against the margin
-        page = real_page[f"{d}: GRU − LSTM"]
-        iv = stats.Interval(page["estimate"], page["low"], page["high"], page["n"])
-        comps.append(_decide(page["label"], iv, key=page["key"], direction="within", threshold=PARITY_MARGIN,
-                             threshold_name="PARITY_MARGIN", covers=page["covers"], drift=drift))
+        comps.append(_redirect(real_page[f"{d}: GRU − LSTM"], "within", drift, PARITY_MARGIN, "PARITY_MARGIN"))
     lm_page = page_comparisons("char_lm", lm, drift).get("LSTM − GRU")
     if lm_page is not None:       # LSTM − GRU bits per character: above the margin, the GRU is better
-        iv = stats.Interval(lm_page["estimate"], lm_page["low"], lm_page["high"], lm_page["n"])
-        comps.append(_decide(lm_page["label"], iv, key=lm_page["key"], direction="within", threshold=BPC_PARITY_MARGIN,
-                             threshold_name="BPC_PARITY_MARGIN", covers=lm_page["covers"], drift=drift))
+        comps.append(_redirect(lm_page, "within", drift, BPC_PARITY_MARGIN, "BPC_PARITY_MARGIN"))
     s2s = r.get("seq2seq")
     parity = page_comparisons("seq2seq", s2s, drift).get("GRU − LSTM parity") if s2s else None
     if parity is not None:        # exact-match rate of the encoder–decoders, within the accuracy margin
@@ -601,11 +596,12 @@ def lstm_better_in_some_cases(r, drift=None):
                     "LSTM wins.")
 
 
-def _redirect(c: Decision, direction: str, drift) -> Decision:
-    """The same interval (and key, so the same drift) decided against 0 in another direction."""
+def _redirect(c: Decision, direction: str, drift, threshold: float = 0.0, threshold_name: str = "") -> Decision:
+    """The same interval (and key, so the same drift) decided in another direction, against 0 or
+    a named threshold (a page's "> 0" turned into a claim's parity)."""
     iv = stats.Interval(c["estimate"], c["low"], c["high"], c["n"])
-    return _decide(c["label"], iv, key=c["key"], direction=direction, threshold=0.0, fmt=c["fmt"], kind=c["kind"],
-                   covers=c["covers"], drift=drift)
+    return _decide(c["label"], iv, key=c["key"], direction=direction, threshold=threshold,
+                   threshold_name=threshold_name, fmt=c["fmt"], kind=c["kind"], covers=c["covers"], drift=drift)
 
 
 def easier_to_implement(r, drift=None):
