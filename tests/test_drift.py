@@ -192,3 +192,19 @@ def test_a_comparison_is_borderline_exactly_when_its_drift_reaches_its_tolerance
                    threshold=threshold, drift=drift)
         assert c.clearance() >= 0
         assert c.borderline == (drift >= c.clearance()), (low, high, direction, threshold, drift, c.outcome)
+
+
+def test_a_re_run_may_change_an_outcome_only_when_borderline_or_timed_on_other_hardware():
+    from grubook.verdicts.decide import decide, rerun_may_change
+
+    timing = lambda low, machine, drift=0.0: decide(
+        "step time GRU / LSTM", {"estimate": low + 0.1, "low": low, "high": low + 0.2, "n": 10}, direction="below",
+        threshold=0.9, kind="ratio", drift=drift, machine=machine)
+    committed = timing(1.7, "Intel(R) Xeon(R) Processor (family 6, model 143)")
+    assert committed.outcome == "fails" and not committed.borderline
+    assert not rerun_may_change(committed, timing(0.8, "Intel(R) Xeon(R) Processor (family 6, model 143)"))
+    assert rerun_may_change(committed, timing(0.8, "AMD EPYC 9R14 (family 25, model 17)"))
+    assert rerun_may_change(timing(0.95, "x", drift=0.1), timing(0.8, "x"))          # borderline
+    learned = lambda low: decide("accuracy GRU − LSTM", {"estimate": low + 0.01, "low": low, "high": low + 0.02,
+                                                        "n": 5}, direction="above", drift=0.0)
+    assert not rerun_may_change(learned(0.01), learned(-0.05))   # learning is not a property of the machine

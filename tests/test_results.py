@@ -74,6 +74,24 @@ def test_compare_accepts_identical_results_and_rel_tolerance(tmp_path):
     assert not all(r["ok"] for r in comparison.compare(committed, new))
 
 
+def test_a_machine_bound_metric_is_held_to_its_tolerance_only_on_the_same_machine():
+    from grubook import experiments
+
+    committed = files.load("efficiency", files.RESULTS_DIR)
+    bound = experiments.machine_bound(committed)
+    assert bound and all(".GRU_over_LSTM." in name for name in bound)
+    assert not experiments.machine_bound(files.load("long_range", files.RESULTS_DIR))
+    name = sorted(bound)[0]
+    moved = json.loads(json.dumps(committed))
+    moved["metrics"][name] *= 2                                  # far outside its tolerance
+    row = lambda new: next(r for r in comparison.compare(committed, new, bound) if r["metric"] == name)
+    assert not row(moved)["ok"]                                  # same machine: held to it
+    moved["data"]["cpu"] = "AMD EPYC 9R14 (family 25, model 17)"
+    assert row(moved)["ok"] and "another" in row(moved)["tolerance"]
+    unbound = next(r for r in comparison.compare(committed, moved) if r["metric"] == name)
+    assert not unbound["ok"]                                     # only a metric named machine-bound is spared
+
+
 def published_copy(tmp_path, name, edit=None, reseal=True):
     """A copy of a committed results file in ``tmp_path``, edited by ``edit(data)`` and, as the runner
     would after a real run, given a fresh seal."""

@@ -179,6 +179,7 @@ def main(argv=None) -> int:
                 print(f"leftover of an interrupted run: {path} (the next reproduce removes it)")
             return 0 if all(r["status"] == "fresh" for r in rows) and not stray else 3
         if args.command == "check":
+            from ..experiments import machine_bound
             from ..results.compare import compare, format_comparison
             from .notebooks import preflight
 
@@ -187,7 +188,7 @@ def main(argv=None) -> int:
                 new = reproduce(list(committed), results_dir=Path(tmp), cache=False, **cluster)
             failed = False
             for name, res in new.items():
-                rows = compare(committed[name], res)
+                rows = compare(committed[name], res, machine_bound(committed[name]))
                 print(format_comparison(name, rows, only_failures=False))
                 failed |= not rows or not all(r["ok"] for r in rows)
             return 1 if failed else 0

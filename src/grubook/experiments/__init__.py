@@ -11,7 +11,7 @@ import importlib
 
 from .spec import UnknownExperimentError
 
-__all__ = ["NAMES", "get", "check_names"]
+__all__ = ["NAMES", "get", "check_names", "machine_bound"]
 
 # In the order the book lists them.
 NAMES = ("seed_example", "long_range", "real_sequences", "efficiency", "counting", "article_layer", "chrono",
@@ -30,3 +30,14 @@ def get(name: str):
     """An experiment's module."""
     check_names([name])
     return importlib.import_module(f"{__name__}.{name}")
+
+
+def machine_bound(results: dict) -> set[str]:
+    """The compared metrics of an experiment's results that are properties of the hardware (its
+    module's ``MACHINE_BOUND`` quantities, such as a speed ratio): a re-run on another machine
+    measures them anew instead of reproducing them (:func:`grubook.results.compare.compare`)."""
+    from ..results.view import MetricNames
+
+    quantities = set(getattr(get(results["experiment"]), "MACHINE_BOUND", ()))
+    names = MetricNames(results["schema"])
+    return {name for name in results["tolerances"] if (names.parse(name) or ("",))[0] in quantities}

@@ -51,6 +51,8 @@ SCHEMA = {"equivalence": "equivalence.{check}", "initial_output_gap": "initial_o
           "units": "units", "params": "params"}
 # The equivalence errors are float32 rounding (about 1e-7); CI accepts any value below the
 # contract of 1e-5, which a wrong equation exceeds by orders of magnitude.
+# The step-time ratio is a property of the CPU: held to its tolerance only on the same machine.
+MACHINE_BOUND = ("step_time_ratio",)
 TOLERANCES = {"equivalence": {"abs": 1e-5}, "initial_output_gap": {"abs": 1e-5}, "final_test_mse": {"rel": 1.0},
               "step_time_ratio": {"rel": 0.25}, "units": {"abs": 0}, "params": {"abs": 0}}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["metric", "compare", "format_comparison"]
+__all__ = ["metric", "machine", "compare", "format_comparison"]
 
 
 def metric(results: dict, name: str) -> float:
@@ -14,13 +14,25 @@ def metric(results: dict, name: str) -> float:
     raise KeyError(f"{results['experiment']} has no metric {name!r}")
 
 
-def compare(committed: dict, new: dict) -> list[dict]:
+def machine(results: dict) -> str:
+    """What a result's timings ran on: its GPU, else its CPU as the timing jobs recorded it (model
+    name, family and model numbers), else the CPU of the machine that assembled it."""
+    data = results.get("data") or {}
+    device = data.get("device")
+    return device if device and device != "CPU" else data.get("cpu") or (results.get("provenance") or {}).get("cpu") or "CPU"
+
+
+def compare(committed: dict, new: dict, machine_bound=frozenset()) -> list[dict]:
     """Compare every toleranced metric of ``committed`` with ``new``.
 
     Returns one row per metric: metric, committed, new, tolerance (text) and ok. A metric that is
-    missing (None) on one side only, or absent from ``new``, is a mismatch.
+    missing (None) on one side only, or absent from ``new``, is a mismatch. The tolerance of a
+    metric in ``machine_bound`` (a speed ratio, a property of the hardware: see
+    :func:`grubook.experiments.machine_bound`) holds only between results timed on the same machine
+    (:func:`machine`); on another one the row is recorded and passes, and its tolerance says why.
     """
     rows = []
+    other_machine = machine(committed) != machine(new)
     for name, tol in committed["tolerances"].items():
         old = metric(committed, name)
         try:
@@ -34,6 +46,8 @@ def compare(committed: dict, new: dict) -> list[dict]:
             text = f"±{tol['rel']:.0%}"
         if old is None or value is None or value == "absent":
             ok = old is None and value is None
+        elif name in machine_bound and other_machine:
+            ok, text = True, f"{text} on the same machine; timed on another: {machine(new)}"
         else:
             ok = abs(value - old) <= bound + 1e-12
         rows.append({"metric": name, "committed": old, "new": value, "tolerance": text, "ok": ok})

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from ..gru import cell_steps
 from ..gru.reference import count_params
 from . import stats
+from ..results.compare import machine
 from .decide import FAILS, HOLDS, UNDECIDED, Decision, decide, interval_text as _interval_text
 
 __all__ = ["CLAIMS", "page_comparisons", "THRESHOLDS", "Threshold", "audit", "combine", "exists", "interval_text", "Verdict",
@@ -178,9 +179,9 @@ def _verdict(kind, comparisons, evidence, experiment, scope, change, thresholds=
 
 
 def _decide(label, interval, *, key, direction, drift, threshold=0.0, threshold_name="", fmt=".3f",
-            kind="difference", covers="") -> Decision:
+            kind="difference", covers="", machine="") -> Decision:
     return decide(label, interval, key=key, direction=direction, threshold=threshold, threshold_name=threshold_name,
-                  fmt=fmt, kind=kind, covers=covers, drift=drift)
+                  fmt=fmt, kind=kind, covers=covers, drift=drift, machine=machine)
 
 
 def _exact(label, value, *, key, direction, threshold, fmt=".3f", kind="difference") -> Decision:
@@ -445,11 +446,13 @@ def more_efficient(r, drift=None):
 
     A general claim, judged on two kinds of comparison, each against a GRU/LSTM ratio of 0.9
     (MEANINGFUL_SPEEDUP): the training-step time of every implementation at every configuration
-    (length and width) of the efficiency experiment, each a geometric mean over interleaved
-    repeats with its 95 % interval, so that a size effect shows instead of being pooled away;
-    and the training steps to solve the adding problem at every length where the GRU solved every
-    seed (paired by seed). Timing intervals cover the repeats of one run only; how far a re-run
-    moves them is the measured drift, which marks the comparisons it could flip as borderline.
+    (length and width) of the efficiency experiment, each the median of the paired ratios over
+    interleaved repeats with its distribution-free 95 % interval, so that a size effect shows
+    instead of being pooled away; and the training steps to solve the adding problem at every
+    length where the GRU solved every seed (paired by seed). Timing intervals cover the repeats of
+    one run only; how far a re-run moves them is the measured drift, which marks the comparisons it
+    could flip as borderline. A speed ratio belongs to the CPU it was measured on: each timing
+    decision names it, and a re-run on another CPU is a new measurement, not held to these outcomes.
     """
     eff, lr = r["efficiency"], r["long_range"]
     m, p = eff["metrics"], eff["parameters"]
@@ -463,7 +466,8 @@ def more_efficient(r, drift=None):
                                      key=f"efficiency: {mode} step time GRU / LSTM at {n} units, T = {T}",
                                      direction="below", threshold=MEANINGFUL_SPEEDUP,
                                      threshold_name="MEANINGFUL_SPEEDUP", fmt=".2f", kind="ratio",
-                                     covers=f"{p['repeats']} interleaved timing repeats", drift=drift))
+                                     covers=f"{p['repeats']} interleaved timing repeats", drift=drift,
+                                     machine=machine(eff)))
     for T in lr["parameters"]["lengths"]:
         if _count(lr, f"GRU.T{T}.solved")[0] < len(lr["seeds"]):
             continue

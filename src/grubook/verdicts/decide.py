@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["HOLDS", "FAILS", "UNDECIDED", "Decision", "decide", "interval_text"]
+__all__ = ["HOLDS", "FAILS", "UNDECIDED", "Decision", "decide", "interval_text", "rerun_may_change"]
 
 HOLDS, FAILS, UNDECIDED = "holds", "fails", "undecided"
 
@@ -137,7 +137,8 @@ def _outcome(direction: str, low: float, high: float, t: float) -> str:
 
 
 def decide(label: str, interval, *, direction: str, threshold: float = 0.0, threshold_name: str = "",
-           drift=None, covers: str = "", fmt: str = ".3f", kind: str = "difference", key: str | None = None) -> Decision:
+           drift=None, covers: str = "", fmt: str = ".3f", kind: str = "difference", key: str | None = None,
+           machine: str = "") -> Decision:
     """Decide one comparison (see the module's docstring).
 
     ``interval``: a dict with estimate, low, high and n (``grubook.verdicts.stats``).
@@ -149,6 +150,9 @@ def decide(label: str, interval, *, direction: str, threshold: float = 0.0, thre
     measured for the committed results.
     ``covers``: what the interval is over ("5 seeds", "10 interleaved timing repeats").
     ``kind``: "difference", "ratio" or "rate" (for the prose of :meth:`Decision.relation`).
+    ``machine``: for a quantity that is a property of the hardware (a speed ratio), the CPU or
+    device it was measured on; empty for everything computed from learning, which any machine
+    reproduces up to the drift. See :func:`rerun_may_change`.
     """
     key = key or label
     if drift is None:
@@ -171,4 +175,18 @@ def decide(label: str, interval, *, direction: str, threshold: float = 0.0, thre
                                    for lo, hi in corners if not (math.isinf(low) or math.isinf(high)))
     return Decision(label=label, estimate=float(interval["estimate"]), low=low, high=high, n=int(interval["n"]),
                     covers=covers, direction=direction, threshold=t, threshold_name=threshold_name,
-                    outcome=outcome, borderline=bool(borderline), drift=drift, fmt=fmt, kind=kind, key=key)
+                    outcome=outcome, borderline=bool(borderline), drift=drift, fmt=fmt, kind=kind, key=key,
+                    machine=machine)
+
+
+def rerun_may_change(before: Decision, after: Decision) -> bool:
+    """Whether a re-run's decision ``after`` may differ in outcome from the committed ``before``.
+
+    Only two things may change an outcome: the comparison is borderline (its measured drift reaches
+    its clearance), or it is a property of the hardware and the re-run measured it on other
+    hardware. A speed ratio on another CPU is another measurement, not a re-run of this one: its
+    kernels, its vector units and its cost of denormal arithmetic differ, and so may the ratio.
+    Everything else must come out the same."""
+    if before.borderline:
+        return True
+    return bool(before.get("machine")) and before.get("machine") != after.get("machine")

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-__all__ = ["Interval", "t_interval", "paired_difference", "ratio_interval", "wilson", "newcombe", "CONFIDENCE"]
+__all__ = ["Interval", "t_interval", "paired_difference", "ratio_interval", "median_ratio_interval", "wilson", "newcombe", "CONFIDENCE"]
 
 CONFIDENCE = 0.95
 _Z = 1.959963984540054                                       # standard normal quantile at 0.975
@@ -131,6 +131,32 @@ def ratio_interval(a, b) -> Interval:
     logs = paired_difference(list(np.log(np.asarray(a, float))), list(np.log(np.asarray(b, float))))
     return Interval(math.exp(logs.estimate), math.exp(logs.low) if math.isfinite(logs.low) else 0.0,
                     math.exp(logs.high), logs["n"])
+
+
+def median_ratio_interval(a, b) -> Interval:
+    """Median of the paired ratios a_i / b_i with a distribution-free 95 % interval: the k-th
+    smallest and k-th largest ratio, k the largest rank whose sign-test coverage stays at least
+    95 % (ranks 2 and 9 of 10 ratios, 97.9 %). The form for interleaved timings: a step that the
+    operating system interrupts is an outlier many times the others, and one such pair widens a
+    t-interval on the log ratios past any threshold, while it moves the order statistics by one
+    rank. Fewer than six pairs cannot reach 95 % coverage: the interval is then (0, ∞)."""
+    from scipy import stats as sp
+
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if a.shape != b.shape or a.ndim != 1 or len(a) == 0:
+        raise ValueError(f"paired timings must be two equal-length lists, got {a.shape} and {b.shape}")
+    if np.any(a <= 0) or np.any(b <= 0):
+        raise ValueError("timings must be positive")
+    r = np.sort(np.log(a) - np.log(b))
+    n = len(r)
+    estimate = math.exp(float(np.median(r)))
+    # P(at most k − 1 of n ratios fall below the median) is Binomial(n, 1/2); keep it ≤ 2.5 %.
+    k = int(sp.binom.ppf((1 - CONFIDENCE) / 2, n, 0.5))
+    while k > 0 and sp.binom.cdf(k - 1, n, 0.5) > (1 - CONFIDENCE) / 2:
+        k -= 1
+    if k < 1:
+        return Interval(estimate, 0.0, math.inf, n)
+    return Interval(estimate, math.exp(r[k - 1]), math.exp(r[n - k]), n)
 
 
 def wilson(k: int, n: int) -> Interval:
