@@ -216,10 +216,7 @@ def page_comparisons(experiment: str, res, drift) -> dict:
 
 
 def _hardware(res):
-    p = res["provenance"]
-    cpu = p.get("cpu") or "CPU"
-    device = res.get("data", {}).get("device")
-    return f"{device if device and device != 'CPU' else cpu} ({p.get('cpu_count', '?')} cores)"
+    return f"{machine(res)} ({res['provenance'].get('cpu_count', '?')} cores)"
 
 
 def _n_seeds(res):
