@@ -208,3 +208,47 @@ def test_a_re_run_may_change_an_outcome_only_when_borderline_or_timed_on_other_h
     learned = lambda low: decide("accuracy GRU − LSTM", {"estimate": low + 0.01, "low": low, "high": low + 0.02,
                                                         "n": 5}, direction="above", drift=0.0)
     assert not rerun_may_change(learned(0.01), learned(-0.05))   # learning is not a property of the machine
+
+
+def test_each_quantity_takes_the_largest_movement_of_its_reruns(tmp_path):
+    """A re-timing ({name}.retimed-2.json) that moved a quantity further than the first rerun sets
+    its drift; one that moved it less changes nothing; a re-timing of other code leaves the
+    experiment unmatched, as a stale first rerun does."""
+    import json
+    import shutil
+
+    from grubook.results.files import RESULTS_DIR, aggregate, seal
+    from grubook.verdicts import drift
+
+    committed, perturbed = tmp_path / "results", tmp_path / "perturbed"
+    committed.mkdir(), perturbed.mkdir()
+    shutil.copy(RESULTS_DIR / "counting.json", committed / "counting.json")
+    shutil.copy(drift.PERTURBED_RESULTS_DIR / "counting.json", perturbed / "counting.json")
+    key = "counting: reach LSTM − GRU"
+    first = drift.measured(committed, perturbed).moved[key]
+
+    def retiming(i, shift, fingerprint=None):
+        data = json.loads((drift.PERTURBED_RESULTS_DIR / "counting.json").read_text())
+        for run in data["per_seed"]:
+            name = next(n for n in run["metrics"] if n.startswith("LSTM") and "generalises_to" in n)
+            run["metrics"][name] += shift
+        data["aggregates"] = aggregate(data["per_seed"])
+        if fingerprint:
+            data["provenance"]["fingerprint"]["experiment"] = fingerprint
+        data["seal"] = seal(data)
+        (perturbed / f"counting.retimed-{i}.json").write_text(json.dumps(data, indent=1))
+
+    def measured():
+        drift._measured.cache_clear()                            # cached per folder; the folder changed
+        return drift.measured(committed, perturbed)
+
+    retiming(2, 0)                                               # moved no further than the first
+    assert measured().moved[key] == first
+    retiming(3, 7)                                               # the LSTM seven further on every seed
+    moved = measured().moved[key]
+    assert moved["estimate"] >= 7 - first["estimate"] and moved["bounds"] > first["bounds"]
+    assert [p.name for p in drift.retimed_files(perturbed, "counting")] == \
+        ["counting.json", "counting.retimed-2.json", "counting.retimed-3.json"]
+    retiming(10, 0, fingerprint="0" * 16)                        # of other code: the experiment is unmatched
+    assert measured().unmatched == ["counting"]
+    drift._measured.cache_clear()

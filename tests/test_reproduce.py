@@ -100,9 +100,9 @@ def test_every_compared_quantity_has_a_measured_drift():
 
 
 # Known to fail with the committed results, and kept visible rather than loosened. Every committed
-# result was made on one day, so their total is the real cost of a cold reproduction on that day;
-# it is over the budget, and the same jobs ran up to twice as fast on other days on machines of
-# this type. The reproducibility page prints the total from the results.
+# result was made on one idle machine on one day, so their total is the real cost of a cold
+# reproduction there; it is over the budget (the reproducibility page prints it), and the same jobs
+# have run up to about twice as slowly on other days on machines of this type.
 @pytest.mark.xfail(reason="the committed wall times add up to more than the budget (the reproducibility page "
                           "prints the total)", strict=False)
 def test_committed_results_fit_the_time_budget():

@@ -30,9 +30,9 @@ __all__ = ["Drift", "PERTURBED_RESULTS_DIR", "RETIMINGS", "retimed_files", "meas
            "set_current", "NONE"]
 
 PERTURBED_RESULTS_DIR = REPO_ROOT / "experiments" / "results-perturbed"
-# Re-runs of an experiment with MACHINE_BOUND quantities (timings): three reruns of efficiency on
-# one day moved per-configuration ratio bounds by 0.06 to 2.1, against 0.01 to 0.33 in the first
-# alone, which would have passed most of them as settled.
+# Runs of an experiment with MACHINE_BOUND quantities (timings). Four timings of efficiency on one
+# idle machine moved a configuration's GRU/LSTM ratio bounds by up to 0.40; one quantity moved 0.03
+# in the first rerun and 0.19 in the fourth, which decided it the other way.
 RETIMINGS = 4
 
 
