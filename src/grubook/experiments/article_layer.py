@@ -49,10 +49,10 @@ CHECKS = ("vs_reference", "vs_keras", "gradient_vs_bptt")
 SCHEMA = {"equivalence": "equivalence.{check}", "initial_output_gap": "initial_output_gap",
           "final_test_mse": "{layer}.final_test_mse", "step_time_ratio": "article_over_builtin.step_time",
           "units": "units", "params": "params"}
-# The equivalence errors are float32 rounding (about 1e-7); CI accepts any value below the
-# contract of 1e-5, which a wrong equation exceeds by orders of magnitude.
 # The step-time ratio is a property of the CPU: held to its tolerance only on the same machine.
 MACHINE_BOUND = ("step_time_ratio",)
+# The equivalence errors are float32 rounding (about 1e-7); CI accepts any value below the
+# contract of 1e-5, which a wrong equation exceeds by orders of magnitude.
 TOLERANCES = {"equivalence": {"abs": 1e-5}, "initial_output_gap": {"abs": 1e-5}, "final_test_mse": {"rel": 1.0},
               "step_time_ratio": {"rel": 0.25}, "units": {"abs": 0}, "params": {"abs": 0}}
 

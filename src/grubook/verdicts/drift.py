@@ -128,24 +128,18 @@ def _measured(results_dir: str, perturbed_dir: str) -> Drift:
     # results: the drift covers the experiments it has, and an experiment page still renders.
     present = [name for name in experiments.NAMES if (Path(results_dir) / f"{name}.json").is_file()]
     committed = {name: load(name, Path(results_dir)) for name in present}
-    reruns, unmatched = [], []                 # [{name: rerun}]: the first reruns, then each re-timing
+    matched, unmatched = {}, []                # {name: [first rerun, re-timings...]}
     for name in present:
-        here, ok = committed[name], []
-        for there in retimed_files(Path(perturbed_dir), name):
-            rerun = verify(read(there), there)
-            # Only a rerun of the same code, parameters and packages, with its weights perturbed, measures drift.
-            if (rerun["provenance"]["fingerprint"]["experiment"] != here["provenance"]["fingerprint"]["experiment"]
-                    or not (rerun["provenance"].get("execution") or {}).get("perturb_ulp")):
-                ok = None
-                break
-            ok.append(rerun)
-        if ok is None:
+        these = [verify(read(there), there) for there in retimed_files(Path(perturbed_dir), name)]
+        # Only a rerun of the same code, parameters and packages, with its weights perturbed, measures drift.
+        if any(r["provenance"]["fingerprint"]["experiment"] != committed[name]["provenance"]["fingerprint"]["experiment"]
+               or not (r["provenance"].get("execution") or {}).get("perturb_ulp") for r in these):
             unmatched.append(name)
-            continue
-        for i, rerun in enumerate(ok):
-            if i == len(reruns):
-                reruns.append({})
-            reruns[i][name] = rerun
+        elif these:
+            matched[name] = these
+    # [{name: rerun}]: every experiment's first rerun, then each experiment's second, and so on
+    reruns = [{name: rs[i] for name, rs in matched.items() if i < len(rs)}
+              for i in range(max(map(len, matched.values()), default=0))]
     if not reruns:
         return Drift(source="no perturbed rerun of these results", unmatched=unmatched)
     moved, flipped = {}, []
