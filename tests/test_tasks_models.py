@@ -159,3 +159,19 @@ def test_counting_run_scores_every_string_length():
     out = runs.counting_run("GRU", 0, param_budget=60, train_max_n=3, test_max_n=6, steps=5, learning_rate=0.01)
     assert len(out["recognised"]) == 6 and 0 <= out["generalises_to"] <= 6
     assert out["generalises_to"] == (out["recognised"] + [0]).index(0)
+
+
+def test_a_timing_runs_in_a_new_interpreter_and_returns_its_result_or_its_error():
+    """PyTorch's timings run in a process of their own (a worker's history moved their ratios):
+    the call returns the child's result, the child is another process, and a failure there raises
+    here with the child's last line, not a hang or an empty result."""
+    import os
+
+    from grubook.training import runs
+
+    times = runs.in_a_new_process(runs.time_torch_cells, ["LSTM", "GRU"], 5, 4, batch_size=2, repeats=2, threads=1)
+    assert set(times) == {"LSTM", "GRU"} and all(len(times[c]["train"]) == 2 for c in times)
+    assert all(t > 0 for c in times for kind in times[c].values() for t in kind)
+    assert runs.in_a_new_process(os.getpid) != os.getpid()
+    with pytest.raises(RuntimeError, match=r"time_torch_cells failed in its own process: KeyError: 'Nope'"):
+        runs.in_a_new_process(runs.time_torch_cells, ["Nope"], 5, 4, batch_size=2, repeats=1)

@@ -3,7 +3,6 @@ LSTM and GRU, in Keras (default and XLA-compiled) and PyTorch, as ratios within 
 
 from __future__ import annotations
 
-import math
 
 from ..gru.reference import count_params
 from ..jobs.run import Job
@@ -36,10 +35,12 @@ def timing_job(cells: list, T: int, units: int, *, mode: str, batch_size: int, r
     gpus = tf.config.list_physical_devices("GPU")
     device = tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU") if gpus else "CPU"
     if mode == "torch":
-        import torch
-
-        torch.set_num_threads(1)                               # like every worker: one thread
-        times = runs.time_torch_cells(cells, T, units, batch_size=batch_size, repeats=repeats, seed=seed)
+        # In a new interpreter: in a worker that had trained Keras models first, PyTorch's 32-unit
+        # GRU/LSTM training ratios came out 1.92 and 2.24 at T = 50 and 200, against 1.47-1.77 and
+        # 1.83-1.93 in five timings from new workers (Keras' ratios were unaffected), and a CI
+        # run's were higher still.
+        times = runs.in_a_new_process(runs.time_torch_cells, cells, T, units, batch_size=batch_size,
+                                      repeats=repeats, seed=seed, threads=1)
         device = "CPU"
     elif mode in ("default", "compiled"):
         times = runs.time_cells(cells, T, units, batch_size=batch_size, repeats=repeats,
@@ -81,23 +82,22 @@ CONFIG = "{mode}.T{T}.u{units}"
 SCHEMA = {"params": "params.u{units}.{cell}", "matmul_gflops": CONFIG + ".matmul_gflops",
           "seconds": CONFIG + ".{cell}.{kind}_seconds", "peak_fraction": CONFIG + ".{cell}.{kind}_peak_fraction",
           "config_ratio": CONFIG + ".GRU_over_LSTM.{kind}", "config_ratio_low": CONFIG + ".GRU_over_LSTM.{kind}.low",
-          "config_ratio_high": CONFIG + ".GRU_over_LSTM.{kind}.high",
-          "ratio": "{mode}.GRU_over_LSTM.{kind}", "ratio_low": "{mode}.GRU_over_LSTM.{kind}.low",
-          "ratio_high": "{mode}.GRU_over_LSTM.{kind}.high"}
+          "config_ratio_high": CONFIG + ".GRU_over_LSTM.{kind}.high"}
 _MACHINE = "seconds depend on the machine; compared as ratios instead"
-_CONFIG = ("one configuration's ratio moved by up to 35 % between honest re-runs, far beyond its interval over "
-           "repeats; the pooled ratio is compared")
-_BOUND = "an interval bound; the estimate is compared"
+# A ratio's tolerance is its clearance: CI holds the outcome of each decision on it (the claims
+# audit's, against MEANINGFUL_SPEEDUP), which may flip only where its measured drift makes it
+# borderline (tests/test_reproduce.py). A ratio pooled over the configurations was dropped: it hid
+# the size effect, and its fixed +-20 % moved 24 % on a CI machine of this CPU model.
+_CONFIG = "its decision's outcome is held instead (a ratio's tolerance is its clearance)"
 TOLERANCES = {"params": {"abs": 0}, "matmul_gflops": _MACHINE, "seconds": _MACHINE,
               "peak_fraction": "a fraction of the machine's own matmul rate; recorded, not gated",
-              "config_ratio": _CONFIG, "config_ratio_low": _CONFIG, "config_ratio_high": _CONFIG,
-              "ratio": lambda mode, kind: {"rel": 0.2 if kind == "train" else 0.25},
-              "ratio_low": _BOUND, "ratio_high": _BOUND}
+              "config_ratio": _CONFIG, "config_ratio_low": _CONFIG, "config_ratio_high": _CONFIG}
 
 
-# Quantities that are properties of the hardware: CI holds them to their tolerance only when it
-# timed them on the machine the committed results were timed on (grubook.experiments.machine_bound).
-MACHINE_BOUND = ("ratio",)
+# Quantities that are properties of the hardware: CI holds them (here, the decisions on them) only
+# when it timed them on the machine the committed results were timed on, and `grubook drift`
+# re-times the experiment to measure how far they move (grubook.verdicts.drift).
+MACHINE_BOUND = ("config_ratio", "config_ratio_low", "config_ratio_high")
 
 
 def assemble(done, P) -> Assembly:
@@ -129,20 +129,6 @@ def assemble(done, P) -> Assembly:
                         out.metric("config_ratio", ratio["estimate"], **config, kind=kind)
                         out.metric("config_ratio_low", ratio["low"], **config, kind=kind)
                         out.metric("config_ratio_high", ratio["high"], **config, kind=kind)
-    if {"GRU", "LSTM"} <= set(cells):
-        configs = [(T, n) for T in P["lengths"] for n in P["units"]]
-        for mode in P["modes"]:
-            for kind in KINDS:
-                if len(configs) > 1:
-                    logs = stats.t_interval([math.log(out.metrics[out.names.name(
-                        "config_ratio", mode=mode, T=T, units=n, kind=kind)]) for T, n in configs])
-                    pooled = (math.exp(logs.estimate), math.exp(logs.low), math.exp(logs.high))
-                else:                                      # one configuration: its interval over repeats
-                    T, n = configs[0]
-                    pooled = tuple(out.metrics[out.names.name(q, mode=mode, T=T, units=n, kind=kind)]
-                                   for q in ("config_ratio", "config_ratio_low", "config_ratio_high"))
-                for quantity, value in zip(("ratio", "ratio_low", "ratio_high"), pooled):
-                    out.metric(quantity, value, mode=mode, kind=kind)
     first = next(iter(done.values()))
     out.data = {"device": first["device"], "cpu": first.get("cpu"), "timings": timings}
     return out

@@ -385,12 +385,15 @@ def time_cells(cells, T: int, units: int, *, batch_size: int, repeats: int, jit_
 
 
 def time_torch_cells(cells, T: int, units: int, *, batch_size: int, repeats: int, features: int = 8,
-                     seed: int = 0) -> dict[str, dict]:
+                     seed: int = 0, threads: int | None = None) -> dict[str, dict]:
     """The same measurement as ``time_cells`` for PyTorch's CPU ``nn.RNN`` (tanh), ``nn.LSTM`` and
     ``nn.GRU`` with a linear head, cross-entropy and Adam: a second implementation of the same
-    cells. Timed in turns; returns {cell: {"train": [...], "inference": [...]}}."""
+    cells. Timed in turns; returns {cell: {"train": [...], "inference": [...]}}. ``threads`` sets
+    PyTorch's thread count for the process (meant for a process of its own: :func:`in_a_new_process`)."""
     import torch
 
+    if threads is not None:
+        torch.set_num_threads(threads)
     torch.manual_seed(seed)
     layers = {"SimpleRNN": torch.nn.RNN, "LSTM": torch.nn.LSTM, "GRU": torch.nn.GRU}
     rng = np.random.default_rng(seed)
@@ -435,6 +438,33 @@ def time_torch_cells(cells, T: int, units: int, *, batch_size: int, repeats: int
     finally:
         torch.set_flush_denormal(False)
     return times
+
+
+def in_a_new_process(function, /, *args, **kwargs):
+    """``function(*args, **kwargs)`` run in a new Python interpreter, for a measurement that must
+    not depend on what its process ran before (a timing in a worker that trained other models).
+    ``function`` is a module-level function of grubook, and its arguments and result pickle. The
+    child inherits the environment (one thread per process); a failure raises with its last line."""
+    import os
+    import pickle
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    package_parent = str(Path(__file__).resolve().parents[2])       # the folder holding grubook/
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")]))}
+    with tempfile.TemporaryDirectory(prefix="grubook-call-") as folder:
+        call, result = Path(folder, "call.pickle"), Path(folder, "result.pickle")
+        call.write_bytes(pickle.dumps((function, args, kwargs)))
+        code = ("import pickle, sys; f, a, k = pickle.loads(open(sys.argv[1], 'rb').read()); "
+                "open(sys.argv[2], 'wb').write(pickle.dumps(f(*a, **k)))")
+        done = subprocess.run([sys.executable, "-c", code, str(call), str(result)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+            raise RuntimeError(f"{function.__qualname__} failed in its own process: {last}")
+        return pickle.loads(result.read_bytes())
 
 
 def matmul_flops_per_second(size: int = 512, repeats: int = 20) -> float:
