@@ -1,5 +1,6 @@
 # GRU Book. Two commands matter:
-#   make book   build the HTML book into _build/html (notebooks executed, warnings are errors)
+#   make book   build the HTML book into _build/html, and its Chinese edition into _build/html/zh_CN
+#               (pages executed once, warnings are errors)
 #   make test   the whole test suite (which also builds the book and re-runs every experiment)
 # Both create .venv from requirements.lock first when it is missing or out of date; `make test` first
 # checks (and, as root or with sudo, installs) the system packages the browser and PDF tests need.
@@ -28,7 +29,7 @@ pdf: $(STAMP)
 	$(VENV)/bin/jupyter-book build . --builder pdflatex -W -n --keep-going
 	mkdir -p _build/html && cp _build/latex/grubook.pdf _build/html/grubook.pdf
 
-.PHONY: book test test-fast reproduce reproduce-quick drift status bench lock clean venv lab system-packages
+.PHONY: book catalogs test test-fast reproduce reproduce-quick drift status bench lock clean venv lab system-packages
 
 venv: $(STAMP)
 
@@ -48,6 +49,12 @@ $(STAMP): requirements.lock pyproject.toml
 book: $(STAMP)
 	@$(PY) -m grubook status --book
 	$(VENV)/bin/jupyter-book build . --builder html -W -n --keep-going
+	$(PY) -m grubook.presentation.editions build
+
+# The Chinese edition's catalogs (book/locale/zh_CN) brought up to date with the English sources:
+# new paragraphs come in untranslated, changed ones fuzzy; translate them, then `make book`.
+catalogs: $(STAMP)
+	$(PY) -m grubook.presentation.editions catalogs
 
 # The system packages come first, so a machine without them learns it in seconds, not after the venv.
 test: system-packages $(STAMP)

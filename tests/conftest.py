@@ -49,6 +49,9 @@ def built_book():
     jb = Path(sys.executable).parent / "jupyter-book"
     _build_logged("book build", [str(jb), "build", str(ROOT), "--builder", "html", "-W", "-n", "--keep-going"],
                   "book-build.log")
+    # The Chinese edition from the same sources and the English build's executed pages.
+    _build_logged("Chinese edition build", [sys.executable, "-m", "grubook.presentation.editions", "build"],
+                  "book-build-zh_CN.log")
     return ROOT / "_build" / "html"
 
 

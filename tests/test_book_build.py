@@ -124,7 +124,9 @@ def test_the_book_follows_its_results(built_book, tmp_path):
     proc = subprocess.run(command, cwd=R.REPO_ROOT, env=os.environ | {"GRUBOOK_BOOK_RESULTS": str(folder)},
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    assert "grubook_book_results" in proc.stdout, "the changed results folder did not rebuild the environment"
+    # Sphinx names one changed value: the folder, or the execution cache named by its digest.
+    assert re.search(r"config changed \('(grubook_book_results|nb_execution_cache_path)'\)", proc.stdout), \
+        "the changed results folder did not rebuild the environment"
     claims_page, experiment_page = pages(out / "html")
     assert "As printed it raises IndexError: no such message" in claims_page
     # The page shows the error as inline code, which Sphinx splits into one span per word.
@@ -197,3 +199,82 @@ def test_a_chapter_and_an_experiment_page_say_the_same_of_one_comparison(built_b
     assert c.interval() in at_work and c.interval() in chrono
     word = {"holds": "in chrono's favour", "fails": "not in chrono's favour", "undecided": "undecided"}[c.outcome]
     assert f"the comparison is {word}" in re.sub(r"\s+", " ", at_work)
+
+
+# The Chinese edition (grubook.presentation.editions): the same pages, their prose from the catalogs.
+ZH = "zh_CN"
+
+
+def english_pages(built_book):
+    return [p for p in sorted(built_book.glob("book/*.html")) + sorted(built_book.glob("experiments/*.html"))]
+
+
+def glued_values(html):
+    """The text of every glued value on a page, in order, with typographic quotes made straight
+    (Sphinx's smart quotes apply to English only)."""
+    return [v.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+            for v in re.findall(r'<span class="pasted-text">(.*?)</span>', html, flags=re.S)]
+
+
+def test_every_page_is_in_both_editions_and_links_to_its_other_edition(built_book):
+    pages = english_pages(built_book)
+    assert len(pages) >= 23
+    for page in pages:
+        rel = page.relative_to(built_book)
+        zh = built_book / ZH / rel
+        assert zh.is_file(), f"{rel} has no Chinese edition"
+        en_html, zh_html = page.read_text(), zh.read_text()
+        assert '<html lang="zh-CN"' in zh_html and '<html lang="en"' in en_html, rel
+        for html, here, other in ((en_html, page, zh), (zh_html, zh, page)):
+            link = re.search(r'class="btn btn-sm grubook-language-link"\s+href="([^"]+)"', html)
+            assert link, f"{here.relative_to(built_book)} has no language link"
+            assert (here.parent / link.group(1)).resolve() == other.resolve(), (here, link.group(1))
+
+
+def test_the_chinese_edition_shows_the_english_editions_numbers(built_book):
+    """Every value glued on an English page is glued on its Chinese page: the same values, none
+    lost (a glue role that rendered nothing in a translated paragraph would be missing). Order
+    may differ within a page where Chinese word order moves a value inside its sentence."""
+    total = 0
+    for page in english_pages(built_book):
+        en = glued_values(page.read_text())
+        zh = glued_values((built_book / ZH / page.relative_to(built_book)).read_text())
+        assert sorted(zh) == sorted(en), (page.name, sorted(set(en) ^ set(zh))[:5])
+        total += len(en)
+    assert total > 250
+
+
+def test_the_chinese_pages_are_translated(built_book):
+    """Headings and paragraphs come from the catalogs: a chapter's title and most of its words
+    are Chinese."""
+    for page in english_pages(built_book):
+        html = (built_book / ZH / page.relative_to(built_book)).read_text()
+        title = re.search(r"<h1>(.*?)<a", html, flags=re.S).group(1)
+        assert re.search("[\u4e00-\u9fff]", title), (page.name, title)
+    math = page_text((built_book / ZH / "book" / "math.html").read_text())
+    assert "重置门" in math and "更新门" in math and "候选隐状态" in math
+
+
+def test_the_chinese_edition_reuses_the_english_editions_executed_pages():
+    """The second edition executes nothing: MyST-NB's cache, keyed by the inputs' digest
+    (grubook.sphinxext.page_inputs), hands it the first edition's outputs."""
+    from grubook.results.files import REPO_ROOT
+
+    log = (REPO_ROOT / "_build" / "book-build-zh_CN.log").read_text()
+    assert "Executing notebook" not in log
+    # A fresh output folder (CI's) reads every page, each from the cache; an incremental build
+    # re-reads only the pages whose sources changed.
+    read = len(re.findall(r"reading sources\.\.\. .*?\[\s*\d+%\]", log))
+    assert log.count("Using cached notebook") >= min(read, 20), (read, log.count("Using cached notebook"))
+
+
+def test_the_chinese_search_index_knows_the_glossary_terms(built_book):
+    """Sphinx indexes Chinese only with jieba; the glossary's terms are whole words in the index,
+    so a search for 重置门 (the reset gate) finds the math chapter."""
+    raw = (built_book / ZH / "searchindex.js").read_text()
+    index = json.loads(raw[raw.index("(") + 1:raw.rindex(")")])
+    math = index["docnames"].index("book/math")
+    for term in ("重置门", "更新门", "候选隐状态", "门控循环单元"):
+        hits = index["terms"].get(term)
+        assert hits is not None, term
+        assert math in (hits if isinstance(hits, list) else [hits]), term

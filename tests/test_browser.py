@@ -17,7 +17,7 @@ def book_pages(html_root: Path) -> list[Path]:
     pages = []
     for page in sorted(html_root.rglob("*.html")):
         rel = page.relative_to(html_root)
-        if rel.parts[0] in ("_static", "_sources", "_images") or rel.name in SKIP_PAGES:
+        if {"_static", "_sources", "_images"} & set(rel.parts) or rel.name in SKIP_PAGES:   # either edition
             continue
         if rel.name == "index.html" and "http-equiv=\"Refresh\"" in page.read_text(errors="replace"):
             continue                                  # the redirect stub to the first page

@@ -15,6 +15,12 @@ drawn from them, and a page is rebuilt when a results file or a grubook module i
   The results folder itself is a configuration value (``grubook_book_results``) that rebuilds the
   environment when it changes, so a build from another folder re-reads every page, even into an
   output folder built from the committed results, whose recorded files did not change.
+- **Executed once per inputs.** Pages execute through MyST-NB's cache (``execute_notebooks: cache``),
+  whose key covers a notebook's code only. So the cache lives in a folder named by the digest of
+  every input above and of the package versions (``_build/.jupyter_cache/<digest>``): a changed
+  result or module starts an empty cache and every page runs again, as a forced execution would,
+  and the second edition of the same inputs (the Chinese one, ``grubook.editions``) reuses the
+  first's outputs instead of executing the pages again.
 """
 
 from __future__ import annotations
@@ -39,6 +45,51 @@ def inputs() -> list[Path]:
 
     return (sorted(Path(BOOK_RESULTS_DIR).glob("*.json")) + sorted(PERTURBED_RESULTS_DIR.glob("*.json"))
             + sorted(PACKAGE.rglob("*.py")))
+
+
+CACHE_ROOT = PACKAGE.parents[1] / "_build" / ".jupyter_cache"
+KEEP_CACHES = 3                     # the current inputs and two others (a test's preview folder, a branch)
+
+
+def inputs_digest() -> str:
+    """A digest of what a page's outputs depend on besides its own code: every results file
+    :func:`inputs` lists (its bytes), every grubook module a page can import (its syntax tree
+    without docstrings, so a comment or docstring edit runs nothing again; the Sphinx extensions
+    are not importable from a page and are left out), the results folder the book reads, and the
+    package versions."""
+    import ast
+    import hashlib
+    import json
+
+    from ..jobs.environment import fingerprint
+    from ..jobs.fingerprint import _tree_digest
+
+    h = hashlib.sha256(json.dumps([str(Path(BOOK_RESULTS_DIR).resolve()), fingerprint()], sort_keys=True).encode())
+    for path in inputs():
+        if path.suffix == ".py":
+            if path.is_relative_to(Path(__file__).parent):
+                continue
+            h.update(str(path.relative_to(PACKAGE)).encode() + _tree_digest([ast.parse(path.read_text())]).encode())
+        else:
+            h.update(f"{path.parent.name}/{path.name}".encode() + hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()[:16]
+
+
+def _execution_cache(app, config):
+    """Point MyST-NB's cache at the folder of the current inputs, and drop all but the most
+    recently used ``KEEP_CACHES`` folders."""
+    import shutil
+    import time
+
+    if config.nb_execution_mode != "cache" or config.nb_execution_cache_path:
+        return
+    folder = CACHE_ROOT / inputs_digest()
+    folder.mkdir(parents=True, exist_ok=True)
+    os.utime(folder, (time.time(), time.time()))
+    config.nb_execution_cache_path = str(folder)
+    older = sorted((p for p in CACHE_ROOT.iterdir() if p.is_dir() and p != folder), key=lambda p: p.stat().st_mtime)
+    for stale in older[:max(0, len(older) - (KEEP_CACHES - 1))]:
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 def check_results(results_dir: Path = BOOK_RESULTS_DIR) -> None:
@@ -73,5 +124,6 @@ def _note_dependencies(app, docname, source):
 def setup(app):
     app.add_config_value("grubook_book_results", "", "env")   # set from the environment at config-inited
     app.connect("config-inited", _check)
+    app.connect("config-inited", _execution_cache)
     app.connect("source-read", _note_dependencies)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
