@@ -69,6 +69,14 @@ TERMS = [
 ARTICLE_WORDING = {"梯状误差": "梯度消失和梯度爆炸"}
 
 
+def glossary_table():
+    """The glossary page's table: each term in English and Chinese, with the renderings avoided."""
+    import pandas as pd
+
+    rows = [(english, chinese, "、".join(avoided) or "–") for english, chinese, avoided in TERMS]
+    return pd.DataFrame(rows, columns=["English", "中文", "avoided / 不用"]).set_index("English")
+
+
 def edition_config(language: str = LANGUAGE, *, execute: bool = True) -> dict:
     """``_config.yml`` for ``language``: the same book, its language and title. ``execute=False``
     for extracting catalogs, which need no outputs."""
