@@ -17,8 +17,8 @@ export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 # PDF of the whole book (_build/latex/grubook.pdf) with Jupyter Book's LaTeX builder and XeLaTeX from
-# Debian's TeX Live, offline (README lists the packages). A copy goes next to the HTML book, whose
-# front page links it.
+# Debian's TeX Live, offline (README lists the packages), then the Chinese edition's PDF (xeCJK and
+# Noto CJK). Copies go next to the HTML book, whose front pages link them.
 .PHONY: pdf
 pdf: $(STAMP)
 	@command -v latexmk >/dev/null 2>&1 && command -v xelatex >/dev/null 2>&1 || { \
@@ -28,6 +28,7 @@ pdf: $(STAMP)
 	@$(PY) -m grubook status --book
 	$(VENV)/bin/jupyter-book build . --builder pdflatex -W -n --keep-going
 	mkdir -p _build/html && cp _build/latex/grubook.pdf _build/html/grubook.pdf
+	$(PY) -m grubook.presentation.editions pdf     # the Chinese PDF: _build/html/grubook-zh_CN.pdf
 
 .PHONY: book catalogs test test-fast reproduce reproduce-quick drift status bench lock clean venv lab system-packages
 

@@ -94,6 +94,6 @@ def test_the_chinese_configuration_is_the_english_one_with_its_language():
     en, zh = editions.edition_config("en"), editions.edition_config("zh_CN")
     assert zh["sphinx"]["config"]["language"] == "zh_CN" and en["sphinx"]["config"]["language"] == "en"
     assert zh["title"] != en["title"]
-    for key in ("title", "latex", "sphinx"):
+    for key in ("title", "author", "latex", "sphinx"):
         en.pop(key), zh.pop(key)
     assert zh == en

@@ -32,6 +32,7 @@ LOCALE_DIR = REPO_ROOT / "book" / "locale"
 EDITIONS_DIR = REPO_ROOT / "_build" / "editions"
 HTML_DIR = REPO_ROOT / "_build" / "html"
 TITLES = {LANGUAGE: "GRU之书"}
+AUTHORS = {LANGUAGE: "GRU之书作者"}
 
 
 # The Chinese edition's terms: the English term, the Chinese one (as the Chinese machine-learning
@@ -82,13 +83,26 @@ def edition_config(language: str = LANGUAGE, *, execute: bool = True) -> dict:
     for extracting catalogs, which need no outputs."""
     config = yaml.safe_load((REPO_ROOT / "_config.yml").read_text(encoding="utf-8"))
     if language != "en":
-        config["title"] = TITLES[language]
+        config["title"], config["author"] = TITLES[language], AUTHORS[language]
         config["sphinx"]["config"]["language"] = language
         config["sphinx"]["config"]["html_search_options"] = {"dict": str(search_dictionary())}
         config["latex"]["latex_documents"]["targetname"] = f"grubook-{language}.tex"
+        latex = config["sphinx"]["config"]["latex_elements"]
+        latex["fontpkg"] += CJK_FONTS
+        # Sphinx's zh default, babel's chinese, needs ctex (texlive-lang-chinese); xeCJK alone sets
+        # Chinese text, and Jupyter Book's LaTeX preamble needs babel's English captions.
+        latex["babel"] = "\\usepackage[english]{babel}"
+        # Jupyter Book's LaTeX extension names the table of contents "Contents" in English.
+        latex["preamble"] += "\\AtBeginDocument{\\renewcommand{\\contentsname}{目录}}\n"
     if not execute:
         config["execute"]["execute_notebooks"] = "off"
     return config
+
+
+# The Chinese PDF: Sphinx loads xeCJK for zh_CN under XeLaTeX; the book's fonts have no Chinese
+# glyphs, so xeCJK takes them from Debian's fonts-noto-cjk (scripts/system-packages).
+CJK_FONTS = ("\\setCJKmainfont{Noto Serif CJK SC}\n\\setCJKsansfont{Noto Sans CJK SC}\n"
+             "\\setCJKmonofont{Noto Sans Mono CJK SC}\n")
 
 
 def search_dictionary() -> Path:
@@ -145,7 +159,9 @@ def build(language: str = LANGUAGE, builder: str = "html") -> Path:
                "--toc", str(write_toc(language)), "--builder", builder, "-W", "-n", "--keep-going", "--path-output", str(out)]
     subprocess.run(command, cwd=REPO_ROOT, check=True)
     if builder != "html":
-        return out / "_build" / "latex"
+        pdf = out / "_build" / "latex" / f"grubook-{language}.pdf"
+        (HTML_DIR / f"grubook-{language}.pdf").write_bytes(pdf.read_bytes())   # beside the English one
+        return pdf
     target = HTML_DIR / language
     if target.exists():
         shutil.rmtree(target)
