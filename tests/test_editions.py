@@ -97,3 +97,20 @@ def test_the_chinese_configuration_is_the_english_one_with_its_language():
     for key in ("title", "author", "latex", "sphinx"):
         en.pop(key), zh.pop(key)
     assert zh == en
+
+
+@pytest.mark.parametrize("english, chinese", [
+    ("supported", "支持"), ("partly supported", "部分支持"), ("indistinguishable from", "无异于"),
+    ("below (−0.048 [−0.058, −0.038])", "低于（−0.048 [−0.058, −0.038]）"), ("in chrono’s favour", "有利于chrono"),
+    ("2.59 (perplexity 6.02)", "2.59 (perplexity 6.02)"), ("below the threshold", "below the threshold"),
+])
+def test_the_chinese_edition_shows_grubooks_fixed_words_in_chinese(english, chinese):
+    assert editions.localised(english) == chinese
+
+
+def test_every_word_the_decision_rule_and_the_verdicts_can_glue_has_a_translation():
+    from grubook.verdicts import claims
+
+    words = set(claims.VERDICTS) | {"above", "below", "not above", "not below", "on par with", "clearly above",
+                                    "clearly below", "indistinguishable from", "undecided against"}
+    assert words <= set(editions.VOCABULARY["zh_CN"]), words - set(editions.VOCABULARY["zh_CN"])

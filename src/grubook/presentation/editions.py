@@ -65,6 +65,33 @@ TERMS = [
     ("overfitting", "过拟合", []),
     ("early stopping", "早停", ["提前停止", "早期停止"]),
 ]
+# The words grubook computes and glues into sentences (verdicts, the decision rule's relations,
+# the budget's), in Chinese: the Chinese edition shows a glued value that is one of these words,
+# or one of them followed by a parenthesis, in Chinese (grubook.sphinxext.editions). Longer
+# computed text (findings, the claims audit) is not translated yet.
+VOCABULARY = {LANGUAGE: {
+    "supported": "支持", "partly supported": "部分支持", "not supported": "不支持", "inconclusive": "无定论",
+    "holds": "成立", "fails": "不成立", "undecided": "未定", "borderline": "临界",
+    "above": "高于", "below": "低于", "not above": "不高于", "not below": "不低于",
+    "clearly above": "明显高于", "clearly below": "明显低于", "on par with": "相当于",
+    "indistinguishable from": "无异于", "undecided against": "未定于",
+    "within": "未超出", "over": "超出", "in chrono's favour": "有利于chrono",
+}}
+
+
+def localised(text: str, language: str = LANGUAGE) -> str:
+    """``text`` as the ``language`` edition shows a glued value: a vocabulary word, alone or
+    before a parenthesis ("below (−0.048 [−0.058, −0.038])"), in that language; anything else as it is."""
+    words = VOCABULARY.get(language, {})
+    plain = text.replace("’", "'")
+    if plain in words:
+        return words[plain]
+    head, sep, rest = plain.partition(" (")
+    if sep and head in words and rest.endswith(")"):
+        return f"{words[head]}（{rest[:-1]}）"
+    return text
+
+
 # The article's own wording, which the book reads as a standard term: allowed in the Chinese
 # edition only inside quotation marks, where the book quotes the article.
 ARTICLE_WORDING = {"梯状误差": "梯度消失和梯度爆炸"}

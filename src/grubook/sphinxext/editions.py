@@ -16,6 +16,8 @@ heading, table cell and caption by its translation from the gettext catalogs in
   a document that defines the footnote, and a translated paragraph is parsed alone; so each
   footnote it names is defined (as a placeholder) after it while it is parsed, and Sphinx links
   the reference to the page's footnote as it does for reStructuredText.
+- **Computed words.** A glued verdict or relation word ("supported", "above", ...) is shown in
+  the edition's language (``grubook.presentation.editions.VOCABULARY``).
 - **Language links.** Every page links to the same page in the other edition (a relative link,
   so the book reads offline), at the top of the article beside the sidebar button.
 """
@@ -27,6 +29,7 @@ from pathlib import Path
 
 from docutils import nodes
 from sphinx.transforms import SphinxTransform
+from sphinx.transforms.post_transforms import SphinxPostTransform
 
 EDITIONS = {"en": "English", "zh_CN": "简体中文"}
 SECOND = "zh_CN"                    # the folder of the second edition inside the first's HTML
@@ -41,6 +44,28 @@ class KeepFormulasOutOfCatalogs(SphinxTransform):
     def apply(self, **kwargs):
         for node in self.document.findall(nodes.math_block):
             node["translatable"] = False
+
+
+class LocaliseGluedWords(SphinxPostTransform):
+    """In the Chinese edition, a glued value that is one of grubook's fixed words (a verdict, the
+    decision rule's "above", "indistinguishable from", ...) is shown in Chinese
+    (:func:`grubook.presentation.editions.localised`). After MyST-NB has filled in the glue
+    references of translated paragraphs (its post-transform, priority 5)."""
+
+    default_priority = 50
+
+    def run(self, **kwargs):
+        from ..presentation.editions import localised
+
+        language = self.config.language or "en"
+        if language == "en":
+            return
+        for node in list(self.document.findall(nodes.inline)):
+            if "pasted-text" in node.get("classes", []):
+                text = node.astext()
+                shown = localised(text, language)
+                if shown != text:
+                    node.replace_self(nodes.inline(shown, shown, classes=list(node["classes"])))
 
 
 def _page_reference(role) -> str | None:
@@ -122,6 +147,7 @@ def setup(app):
     if not getattr(i18n.publish_msgstr, "grubook_wrapped", False):
         i18n.publish_msgstr = _with_footnotes_defined(i18n.publish_msgstr)
     app.add_transform(KeepFormulasOutOfCatalogs)
+    app.add_post_transform(LocaliseGluedWords)
     text_role, any_role = _glue_roles()
     NbGlueDomain.roles.update({"text": text_role(), "": any_role(), "any": any_role()})
     app.connect("config-inited", _add_template)
