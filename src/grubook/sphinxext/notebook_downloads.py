@@ -1,16 +1,22 @@
 """Sphinx extension: every page's executed notebook, offered for download.
 
 A page's executed notebook (what MyST-NB ran during this build, in ``_build/jupyter_execute``) is
-copied next to the page's source and listed in the theme's download menu as ``.ipynb``. At the end
+written next to the page's source and listed in the theme's download menu as ``.ipynb``. At the end
 of the build every one of these notebooks also goes into one zip,
 ``_downloads/grubook-notebooks.zip``, linked from the reproducibility page.
+
+When MyST-NB takes a page's outputs from its execution cache (``execute_notebooks: cache``: every
+build after the first, and the second edition), the notebook it writes has none: it merges the
+cached outputs into a copy. The outputs are merged from the same cache here.
 """
 
 from __future__ import annotations
 
-import shutil
 import zipfile
+from contextlib import suppress
 from pathlib import Path
+
+import nbformat
 
 ZIP_NAME = "grubook-notebooks.zip"
 
@@ -27,8 +33,19 @@ def _offer_executed_notebook(app, pagename, templatename, context, doctree):
         return                                         # a page without code (nothing executed)
     target = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(executed, target)
+    nbformat.write(_with_outputs(app, executed), target)
     context["ipynb_source"] = f"{pagename}.ipynb"      # read by sphinx-book-theme's download menu
+
+
+def _with_outputs(app, executed: Path):
+    notebook = nbformat.read(executed, as_version=4)
+    if app.config.nb_execution_mode == "cache" and not any(
+            cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code"):
+        from jupyter_cache import get_cache
+
+        with suppress(KeyError):             # a page the cache does not hold (nothing to merge)
+            _, notebook = get_cache(app.config.nb_execution_cache_path).merge_match_into_notebook(notebook)
+    return notebook
 
 
 def _zip_notebooks(app, exception):
