@@ -175,6 +175,24 @@ def test_comparison_words_in_the_prose_come_from_the_decision_rule(built_book):
     assert not typed, typed
 
 
+# The same words in the Chinese edition (editions.VOCABULARY and computed.po write them so), and
+# the same uses that compare nothing: a threshold or a number after the word, or the word named.
+COMPARISON_WORDS_ZH = re.compile(r"高于|低于|无法区分|无异于|不相上下|优于|劣于|胜过|快于|慢于|领先于")
+NOT_A_COMPARISON_ZH = re.compile(r"(?:高于|低于)\s*(?:⟨glued⟩|⟨code⟩|−?\d|阈值)|“(?:高于|低于|无法区分|无异于)")
+
+
+def test_comparison_words_in_the_chinese_prose_come_from_the_decision_rule(built_book):
+    """The Chinese pages' typed prose (the catalogs' translations) calls no comparison either:
+    every 高于, 低于, 无法区分 ... a reader sees is glued, so the one rule decided it."""
+    typed = []
+    for page in english_pages(built_book):
+        text = prose_outside_glue((built_book / ZH / page.relative_to(built_book)).read_text())
+        allowed = [a.span() for a in NOT_A_COMPARISON_ZH.finditer(text)]
+        typed += [(page.name, text[max(0, m.start() - 20):m.end() + 10]) for m in COMPARISON_WORDS_ZH.finditer(text)
+                  if not any(a <= m.start() and m.end() <= b for a, b in allowed)]
+    assert not typed, typed
+
+
 def test_prose_outside_glue_drops_glue_and_keeps_typed_words():
     html = ("<main><p>The GRU is <span class='pasted-text'>above</span> the LSTM, and typed below the LSTM.</p>"
             "<div class='glued-findings'><p>The LSTM's reach is above the GRU's.</p></div>"
@@ -209,13 +227,6 @@ def english_pages(built_book):
     return [p for p in sorted(built_book.glob("book/*.html")) + sorted(built_book.glob("experiments/*.html"))]
 
 
-def glued_values(html):
-    """The text of every glued value on a page, in order, with typographic quotes made straight
-    (Sphinx's smart quotes apply to English only)."""
-    return [v.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
-            for v in re.findall(r'<span class="pasted-text">(.*?)</span>', html, flags=re.S)]
-
-
 def test_every_page_is_in_both_editions_and_links_to_its_other_edition(built_book):
     pages = english_pages(built_book)
     assert len(pages) >= 23
@@ -231,28 +242,45 @@ def test_every_page_is_in_both_editions_and_links_to_its_other_edition(built_boo
             assert (here.parent / link.group(1)).resolve() == other.resolve(), (here, link.group(1))
 
 
-def test_the_chinese_edition_shows_the_english_editions_numbers(built_book):
-    """Every value glued on an English page is glued on its Chinese page: the same values, none
-    lost (a glue role that rendered nothing in a translated paragraph would be missing), grubook's
-    fixed words (verdicts, relations) in Chinese. Order may differ within a page where Chinese word
-    order moves a value inside its sentence."""
-    from grubook.presentation.editions import localised
+# What grubook computes on a page: glued values and findings, and the claims audit's tables.
+COMPUTED = ".pasted-text, .glued-findings, table.claims-audit, table.claims-glance, .claim-rule, table.drift-table"
 
-    total = localised_words = 0
+
+def computed_numbers(html: str) -> list[str]:
+    """Every number in what grubook computed on a page (glued values, findings, the audit's
+    tables), sorted: the Chinese edition may move a number within its sentence, never change it."""
+    from bs4 import BeautifulSoup
+
+    from grubook.presentation.computed_prose import NUMBER
+
+    main = BeautifulSoup(html, "html.parser").find("main")
+    return sorted(n for tag in main.select(COMPUTED) for n in re.findall(NUMBER, tag.get_text(" ")))
+
+
+def test_the_chinese_edition_shows_the_english_editions_numbers_in_chinese_sentences(built_book):
+    """Every number grubook computed on an English page is on its Chinese page (a glue role that
+    rendered nothing in a translated paragraph would lose one), and the computed sentences around
+    them are Chinese: none is left in English (``_build/editions/zh_CN-untranslated.txt``)."""
+    from grubook.presentation.editions import EDITIONS_DIR
+
+    total = 0
     for page in english_pages(built_book):
-        en = glued_values(page.read_text())
-        zh = glued_values((built_book / ZH / page.relative_to(built_book)).read_text())
-        expected = [html_unescaped_localised(v, localised) for v in en]
-        assert sorted(zh) == sorted(expected), (page.name, sorted(set(expected) ^ set(zh))[:5])
+        en = computed_numbers(page.read_text())
+        zh = computed_numbers((built_book / ZH / page.relative_to(built_book)).read_text())
+        assert zh == en, (page.name, sorted(set(en) ^ set(zh))[:5])
         total += len(en)
-        localised_words += sum(a != b for a, b in zip(en, expected))
-    assert total > 250 and localised_words >= 20, (total, localised_words)
+    assert total > 1000, total
+    untranslated = (EDITIONS_DIR / f"{ZH}-untranslated.txt").read_text(encoding="utf-8").splitlines()
+    assert not untranslated, (f"{len(untranslated)} computed sentences have no translation; run `make catalogs` "
+                              f"and translate them in book/locale/zh_CN/computed.po: {untranslated[:3]}")
+    findings = selected_text((built_book / ZH / "experiments" / "counting.html").read_text(), ".glued-findings")
+    assert len(re.findall("[\u4e00-\u9fff]", findings)) > 30 and "recognised" not in findings, findings
 
 
-def html_unescaped_localised(value, localised):
-    import html
+def selected_text(html: str, selector: str) -> str:
+    from bs4 import BeautifulSoup
 
-    return html.escape(localised(html.unescape(value)), quote=False)
+    return " ".join(t.get_text(" ") for t in BeautifulSoup(html, "html.parser").select(selector))
 
 
 def test_the_chinese_pages_are_translated(built_book):
@@ -277,6 +305,18 @@ def test_the_chinese_edition_reuses_the_english_editions_executed_pages():
     # re-reads only the pages whose sources changed.
     read = len(re.findall(r"reading sources\.\.\. .*?\[\s*\d+%\]", log))
     assert log.count("Using cached notebook") >= min(read, 20), (read, log.count("Using cached notebook"))
+
+
+@pytest.mark.parametrize("edition", ["", ZH])
+def test_the_downloadable_notebooks_carry_their_outputs(built_book, edition):
+    """A page's .ipynb download is its executed notebook, with outputs, also when MyST-NB took
+    them from its cache (the Chinese edition always does; the English one after its first build)."""
+    import nbformat
+
+    for page in ("book/claims", "experiments/counting"):
+        notebook = nbformat.read(built_book / edition / "_sources" / f"{page}.ipynb", as_version=4)
+        outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
+        assert any("text/html" in o.get("data", {}) for o in outputs), (edition, page, len(outputs))
 
 
 def test_the_chinese_search_index_knows_the_glossary_terms(built_book):

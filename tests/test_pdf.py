@@ -148,15 +148,17 @@ def test_numbers_glued_into_the_pages_equal_the_html_books(built_book, pdf_text)
 
 def test_the_chinese_pdf_has_every_page_and_every_glyph(built_book, built_pdf):
     """`make pdf` also builds the Chinese edition's PDF (xeCJK with Noto CJK): every page's Chinese
-    title is in it, its table of contents is titled 目录, and XeLaTeX found a glyph for every
-    character (a missing one is only a line in the LaTeX log)."""
+    title is in it, its table of contents is titled 目录, its chapters are headed 第 N 章 (not
+    CHAPTER N), its computed prose is Chinese, and XeLaTeX found a glyph for every character (a
+    missing one is only a line in the LaTeX log)."""
     pdf = ROOT / "_build" / "html" / "grubook-zh_CN.pdf"
     assert pdf.is_file()
     log = (ROOT / "_build" / "editions" / "zh_CN" / "_build" / "latex" / "grubook-zh_CN.log").read_text(errors="replace")
     assert "Missing character" not in log, [l for l in log.splitlines() if "Missing character" in l][:5]
     solid = lambda t: "".join(plain(t).split())          # xeCJK puts a space between Chinese and Latin
     text = solid(pdftotext(pdf))
-    assert "目录" in text
+    assert "目录" in text and "第1章" in text and "CHAPTER" not in text
+    assert "Findings." not in text and "结论。" in text          # the experiments' computed findings
     missing = []
     for doc in toc_pages()[1:]:
         page = (built_book / "zh_CN" / f"{doc}.html").read_text()

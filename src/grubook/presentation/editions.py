@@ -11,7 +11,10 @@ Commands (``python -m grubook.presentation.editions``):
 
 - ``build``: the Chinese HTML edition into ``_build/html/zh_CN`` (after the English one; ``make book``).
 - ``catalogs``: extract the English prose and bring every catalog up to date (``make catalogs``);
-  new or changed paragraphs then need their translation, and fuzzy entries a check.
+  new or changed paragraphs then need their translation, and fuzzy entries a check. The computed
+  prose's catalog (``computed.po``: the sentences grubook writes from results, as templates; see
+  :mod:`grubook.presentation.computed_prose`) is brought up to date from the list of templates the
+  Chinese edition's last build looked up, so the book is built first (``make book``).
 - ``check``: say, per catalog, how many messages are translated, untranslated or fuzzy, and
   whether the catalogs are current with the sources; exit 1 if any is not.
 """
@@ -26,6 +29,7 @@ from pathlib import Path
 import yaml
 
 from ..results.files import REPO_ROOT
+from . import computed_prose
 
 LANGUAGE = "zh_CN"
 LOCALE_DIR = REPO_ROOT / "book" / "locale"
@@ -67,8 +71,8 @@ TERMS = [
 ]
 # The words grubook computes and glues into sentences (verdicts, the decision rule's relations,
 # the budget's), in Chinese: the Chinese edition shows a glued value that is one of these words,
-# or one of them followed by a parenthesis, in Chinese (grubook.sphinxext.editions). Longer
-# computed text (findings, the claims audit) is not translated yet.
+# or one of them followed by a parenthesis, in Chinese. Whole computed sentences (findings, the
+# claims audit) are translated through the template catalog computed.po (computed_prose).
 VOCABULARY = {LANGUAGE: {
     "supported": "支持", "partly supported": "部分支持", "not supported": "不支持", "inconclusive": "无定论",
     "holds": "成立", "fails": "不成立", "undecided": "未定", "borderline": "临界",
@@ -121,6 +125,10 @@ def edition_config(language: str = LANGUAGE, *, execute: bool = True) -> dict:
         latex["babel"] = "\\usepackage[english]{babel}"
         # Jupyter Book's LaTeX extension names the table of contents "Contents" in English.
         latex["preamble"] += "\\AtBeginDocument{\\renewcommand{\\contentsname}{目录}}\n"
+        # Chapters are headed 第 1 章, not fncychap's CHAPTER 1 (titlesec comes with sphinx.sty).
+        latex["fncychap"] = ""
+        latex["preamble"] += ("\\titleformat{\\chapter}[display]{\\normalfont\\sffamily\\huge\\bfseries}"
+                              "{第\\,\\thechapter\\,章}{16pt}{\\Huge}\n")
     if not execute:
         config["execute"]["execute_notebooks"] = "off"
     return config
@@ -215,6 +223,7 @@ def update_catalogs(language: str = LANGUAGE) -> None:
                    stdout=subprocess.DEVNULL)
     for po in (LOCALE_DIR / language / "LC_MESSAGES").rglob("*.po"):   # sphinx-intl keeps removed ones as #~
         _drop_obsolete(po)
+    computed_prose.update_catalog(language)
 
 
 def _drop_obsolete(po: Path) -> None:
@@ -229,15 +238,19 @@ def _drop_obsolete(po: Path) -> None:
 
 
 def catalog_counts(language: str = LANGUAGE) -> dict[str, dict[str, int]]:
-    """Per catalog (page): messages, translated, untranslated and fuzzy."""
+    """Per catalog (a page's, and ``computed`` for the computed prose): messages, translated,
+    untranslated and fuzzy."""
     from babel.messages.pofile import read_po
 
     counts = {}
-    for po in sorted((LOCALE_DIR / language / "LC_MESSAGES").rglob("*.po")):
+    folder = LOCALE_DIR / language / "LC_MESSAGES"
+    computed = computed_prose.catalog_path(language)
+    for po in sorted(folder.rglob("*.po")) + ([computed] if computed.exists() else []):
         with po.open("rb") as f:
             catalog = read_po(f)
         messages = [m for m in catalog if m.id]
-        counts[str(po.relative_to(LOCALE_DIR / language / "LC_MESSAGES").with_suffix(""))] = {
+        name = "computed" if po == computed else str(po.relative_to(folder).with_suffix(""))
+        counts[name] = {
             "messages": len(messages),
             "translated": sum(1 for m in messages if m.string and not m.fuzzy),
             "untranslated": sum(1 for m in messages if not m.string),
@@ -266,7 +279,21 @@ def stale_catalogs(language: str = LANGUAGE) -> dict[str, list[str]]:
         missing, extra = ids[0] - ids[1], ids[1] - ids[0]
         if missing or extra:
             stale[page] = [f"new: {m[:70]}" for m in sorted(missing)] + [f"gone: {m[:70]}" for m in sorted(extra)]
+    found = set(computed_prose.harvest(language))
+    held = _catalog_ids(computed_prose.catalog_path(language))
+    if found != held:
+        stale["computed"] = ([f"new: {m[:70]}" for m in sorted(found - held)]
+                             + [f"gone: {m[:70]}" for m in sorted(held - found)])
     return stale
+
+
+def _catalog_ids(po: Path) -> set[str]:
+    from babel.messages.pofile import read_po
+
+    if not po.exists():
+        return set()
+    with po.open("rb") as f:
+        return {m.id for m in read_po(f) if m.id}
 
 
 def main(argv=None) -> int:

@@ -22,12 +22,15 @@ BOOK_RESULTS_DIR = Path(os.environ.get("GRUBOOK_BOOK_RESULTS") or RESULTS_DIR)
 
 
 def value(key: str, x) -> None:
-    """Glue one plain number or string (numpy scalars are cast)."""
+    """Glue one plain number or string (numpy scalars are cast). A string is computed prose, which
+    the Chinese edition translates (:mod:`grubook.presentation.computed_prose`)."""
     from myst_nb import glue
+
+    from .computed_prose import Prose
 
     if hasattr(x, "item"):
         x = x.item()
-    glue(key, x, display=False)
+    glue(key, Prose(x) if isinstance(x, str) else x, display=False)
 
 
 def load(experiment: str):
@@ -61,11 +64,12 @@ def verdicts(results_by_experiment: dict, prefix: str = "verdict") -> list[dict]
 
 def findings(text: str, key: str = "findings") -> None:
     """Glue a Markdown paragraph (an experiment's findings, written from its results) for a
-    ``{glue:md}`` directive at the top of the page."""
-    from IPython.display import Markdown
+    ``{glue:md}`` directive at the top of the page (translated in the Chinese edition)."""
     from myst_nb import glue
 
-    glue(key, Markdown(text), display=False)
+    from .computed_prose import Prose
+
+    glue(key, Prose(text, markdown=True), display=False)
 
 
 def figure(key: str, fig) -> None:

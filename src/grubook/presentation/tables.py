@@ -13,17 +13,17 @@ class TwoFormats:
 
     MyST-NB picks the richest format each builder can show: ``text/html`` for HTML, and for
     LaTeX, which cannot show HTML, ``text/markdown``. Cells that show one need the cell option
-    ``mystnb: {markdown_format: gfm}`` so that the Markdown's tables are parsed as tables.
+    ``mystnb: {markdown_format: gfm}`` so that the Markdown's tables are parsed as tables. Both
+    are computed prose, which the Chinese edition translates (:mod:`grubook.presentation.computed_prose`).
     """
 
     def __init__(self, html: str, markdown: str):
         self.html, self.markdown = html, markdown
 
-    def _repr_html_(self) -> str:
-        return self.html
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        from .computed_prose import prose_metadata
 
-    def _repr_markdown_(self) -> str:
-        return self.markdown
+        return {"text/html": self.html, "text/markdown": self.markdown, "text/plain": "(a table)"}, prose_metadata()
 
 
 def _one_line(text: str) -> str:
@@ -74,10 +74,10 @@ def claims_table(rows: list[dict]) -> TwoFormats:
     lines = ["| # | claim (paraphrased) | verdict | experiment |", "|---|---|---|---|"]
     lines += [f"| {i} | {_md_cell(r['claim'])} | **{_unbroken(r['verdict'])}** | {_experiment_link(r, '../')[1]} |"
               for i, r in enumerate(rows, 1)]
-    evidence = [f"{i}. {_one_line(r['evidence'])} Intervals: "
-                + "; ".join(_one_line(comparison(c)) for c in r["comparisons"]) + "."
+    evidence = [f"{i}. {_one_line(r['evidence'])}\n\n" + "".join(f"   - {_one_line(comparison(c))}\n" for c in r["comparisons"])
                 for i, r in enumerate(rows, 1)]
-    as_markdown = "\n".join(lines) + "\n\nThe evidence behind each verdict, by claim number:\n\n" + "\n".join(evidence) + "\n"
+    as_markdown = ("\n".join(lines) + "\n\nThe evidence behind each verdict, by claim number, with the intervals "
+                   "behind it:\n\n" + "\n".join(evidence))
     return TwoFormats(as_html, as_markdown)
 
 

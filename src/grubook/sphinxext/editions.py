@@ -16,20 +16,24 @@ heading, table cell and caption by its translation from the gettext catalogs in
   a document that defines the footnote, and a translated paragraph is parsed alone; so each
   footnote it names is defined (as a placeholder) after it while it is parsed, and Sphinx links
   the reference to the page's footnote as it does for reStructuredText.
-- **Computed words.** A glued verdict or relation word ("supported", "above", ...) is shown in
-  the edition's language (``grubook.presentation.editions.VOCABULARY``).
+- **Computed prose.** What grubook writes from the results (findings, the claims audit's tables,
+  glued clauses and words) is translated as each page's notebook is opened, before its glue and
+  outputs are rendered, through the template catalog ``book/locale/zh_CN/computed.po``
+  (:mod:`grubook.presentation.computed_prose`); the templates it lacks are listed in
+  ``_build/editions/<language>-untranslated.txt``. A change to that catalog re-reads every page.
 - **Language links.** Every page links to the same page in the other edition (a relative link,
   so the book reads offline), at the top of the article beside the sidebar button.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 from docutils import nodes
 from sphinx.transforms import SphinxTransform
-from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util import logging
 
 EDITIONS = {"en": "English", "zh_CN": "简体中文"}
 SECOND = "zh_CN"                    # the folder of the second edition inside the first's HTML
@@ -46,26 +50,98 @@ class KeepFormulasOutOfCatalogs(SphinxTransform):
             node["translatable"] = False
 
 
-class LocaliseGluedWords(SphinxPostTransform):
-    """In the Chinese edition, a glued value that is one of grubook's fixed words (a verdict, the
-    decision rule's "above", "indistinguishable from", ...) is shown in Chinese
-    (:func:`grubook.presentation.editions.localised`). After MyST-NB has filled in the glue
-    references of translated paragraphs (its post-transform, priority 5)."""
+class ComputedProse:
+    """The Chinese edition's translation of computed prose, as MyST-NB opens each notebook (its
+    executed outputs, from the cache the English build filled): a wrapper around MyST-NB's glue
+    extraction, which every page's glue and outputs pass through first. The templates each page
+    looked up are kept in the environment (``env.grubook_computed``), so the list written at the
+    end of a build covers every page, also those an incremental build did not read again."""
 
-    default_priority = 50
+    def __init__(self, app):
+        from ..presentation import computed_prose
 
-    def run(self, **kwargs):
-        from ..presentation.editions import localised
+        self.app, self.language = app, app.config.language
+        self.catalog_path = computed_prose.catalog_path(self.language)
+        self.translator = computed_prose.Translator(computed_prose.load_catalog(self.language), self.language)
 
-        language = self.config.language or "en"
-        if language == "en":
-            return
-        for node in list(self.document.findall(nodes.inline)):
-            if "pasted-text" in node.get("classes", []):
-                text = node.astext()
-                shown = localised(text, language)
-                if shown != text:
-                    node.replace_self(nodes.inline(shown, shown, classes=list(node["classes"])))
+    def digest(self) -> str:
+        import hashlib
+
+        return hashlib.sha256(self.catalog_path.read_bytes() if self.catalog_path.exists() else b"").hexdigest()
+
+    def wrap(self, extract):
+        from ..presentation.computed_prose import translate_notebook
+
+        def extract_glue_data(notebook, source_map, logger):
+            self.translator.seen = set()
+            translate_notebook(notebook, self.translator)
+            env = self.app.env
+            if not hasattr(env, "grubook_computed"):
+                env.grubook_computed = {}
+            env.grubook_computed[env.docname] = sorted(self.translator.seen)
+            return extract(notebook, source_map, logger)
+
+        extract_glue_data.grubook_wrapped = True
+        extract_glue_data.wrapped_extract = extract
+        return extract_glue_data
+
+    def write_lists(self) -> None:
+        """``<language>-computed-templates.json`` (every template, with its pages) and
+        ``<language>-untranslated.txt`` (those the catalog lacks) in ``_build/editions``."""
+        from ..presentation.computed_prose import templates_path
+
+        pages = {}
+        for docname, keys in sorted(getattr(self.app.env, "grubook_computed", {}).items()):
+            for key in keys:
+                pages.setdefault(key, []).append(docname)
+        path = templates_path(self.language)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(pages, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
+        missing = sorted(set(pages) - set(self.translator.catalog))
+        report = path.parent / f"{self.language}-untranslated.txt"
+        report.write_text("".join(f"{key}\n" for key in missing), encoding="utf-8")
+        if missing:
+            logging.getLogger(__name__).info(
+                f"{len(missing)} computed sentences have no translation (listed in {report}); "
+                f"run `make catalogs` and translate them in book/locale/{self.language}/computed.po")
+
+
+def _translate_computed_prose(app):
+    import myst_nb.core.execute.base as execute_base
+
+    if (app.config.language or "en") == "en" or app.builder.name == "gettext":
+        return
+    app.grubook_computed = ComputedProse(app)
+    extract = execute_base.extract_glue_data
+    while getattr(extract, "grubook_wrapped", False):             # a second build in one process
+        extract = extract.wrapped_extract
+    execute_base.extract_glue_data = app.grubook_computed.wrap(extract)
+
+
+def _reread_when_the_catalog_changes(app, env, added, changed, removed):
+    computed = getattr(app, "grubook_computed", None)
+    if computed is None:
+        return []
+    digest = computed.digest()
+    if getattr(env, "grubook_computed_digest", None) == digest:
+        return []
+    env.grubook_computed_digest = digest
+    return sorted(set(env.found_docs) - set(added) - set(removed))
+
+
+def _forget_page(app, env, docname):
+    getattr(env, "grubook_computed", {}).pop(docname, None)
+
+
+def _merge_pages(app, env, docnames, other):
+    env.grubook_computed = getattr(env, "grubook_computed", {}) | {
+        d: keys for d, keys in getattr(other, "grubook_computed", {}).items() if d in docnames}
+
+
+def _list_templates(app, exception):
+    computed = getattr(app, "grubook_computed", None)
+    if computed is not None and exception is None:
+        computed.write_lists()
 
 
 def _page_reference(role) -> str | None:
@@ -96,6 +172,34 @@ def _glue_roles():
             return super().run()
 
     return TextRole, AnyRole
+
+
+def _figure_directive():
+    from myst_nb.ext.glue.directives import PasteFigureDirective
+
+    class FigureDirective(PasteFigureDirective):
+        """``{glue:figure}``; when the catalogs are extracted (the gettext builder, which runs no
+        notebook), a stand-in figure with the directive's alt text and caption, so that both are
+        in the catalogs (MyST-NB would return only a warning, and drop them)."""
+
+        def run(self):
+            if self.state.document.settings.env.app.builder.name != "gettext":
+                return super().run()
+            image = nodes.image(uri=self.arguments[0], alt=self.options.get("alt", ""))
+            figure = nodes.figure("", image)
+            self.set_source_info(figure)
+            self.set_source_info(image)
+            self.add_name(figure)
+            if self.content:
+                parsed = nodes.Element()
+                self.state.nested_parse(self.content, self.content_offset, parsed)
+                first = parsed[0]
+                caption = nodes.caption(first.rawsource, "", *first.children)
+                caption.source, caption.line = first.source, first.line
+                figure += caption
+            return [figure]
+
+    return FigureDirective
 
 
 FOOTNOTE = re.compile(r"\[\^([^\]\s]+)\]")
@@ -147,9 +251,15 @@ def setup(app):
     if not getattr(i18n.publish_msgstr, "grubook_wrapped", False):
         i18n.publish_msgstr = _with_footnotes_defined(i18n.publish_msgstr)
     app.add_transform(KeepFormulasOutOfCatalogs)
-    app.add_post_transform(LocaliseGluedWords)
+    app.connect("builder-inited", _translate_computed_prose)
+    app.connect("env-get-outdated", _reread_when_the_catalog_changes)
+    app.connect("env-purge-doc", _forget_page)
+    app.connect("env-merge-info", _merge_pages)
+    app.connect("build-finished", _list_templates)
     text_role, any_role = _glue_roles()
     NbGlueDomain.roles.update({"text": text_role(), "": any_role(), "any": any_role()})
+    figure = _figure_directive()
+    NbGlueDomain.directives["figure"] = figure
     app.connect("config-inited", _add_template)
     app.connect("html-page-context", _language_link)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
