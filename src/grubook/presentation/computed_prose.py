@@ -10,10 +10,12 @@ of the English sentence is a numbered placeholder.
     template  The LSTM's reach is above the GRU's ({0} [{1}, {2}], paired {3} % interval over seeds).
     Chinese   LSTM的可达长度高于GRU（{0} [{1}, {2}]，按种子配对的{3}%区间）。
 
-So new results never need a new translation, and the Chinese sentence shows the English
+So new numbers never need a new translation, and the Chinese sentence shows the English
 sentence's own numbers, by construction. A sentence whose words change (a comparison that flips
-from "above" to "indistinguishable from") is a new template; until it is translated the Chinese
-edition shows it in English and ``python -m grubook.presentation.editions check`` lists it.
+from "above" to "indistinguishable from", a list that grows, another machine's CPU name) is a new
+template; until it is translated the Chinese edition shows it in English and
+``python -m grubook.presentation.editions check`` lists it. grubook's fixed words (verdicts and
+relations, :data:`grubook.presentation.editions.VOCABULARY`) need no template.
 
 What is translated is what grubook marks as prose: a value's display metadata carries
 ``{"grubook": {"prose": true}}`` (:func:`prose_metadata`; :class:`Prose` for a glued string or a Markdown paragraph;
@@ -89,15 +91,15 @@ def fill(translated: str, values: list[str]) -> str:
 # A sentence ends at . ! or ? (and any closing bracket, quote or emphasis), before a space and a
 # capital, a digit, an opening bracket or emphasis; not after an abbreviation.
 SENTENCE_END = re.compile(r"[.!?][)\"”*_]*\s+(?=[A-Z*(\"“`\d\[_])")
-ABBREVIATIONS = ("e.g.", "i.e.", "vs.", "cf.", "al.", "approx.", "Fig.", "Eq.", "No.")
+ABBREVIATIONS = ("e.g.", "i.e.", "vs.", "cf.", "al.", "approx.", "Fig.", "Eq.", "No.", "p.", "pp.", "Sec.", "Ch.")
+ABBREVIATION_END = re.compile(r"(?<![A-Za-z])(?:" + "|".join(map(re.escape, ABBREVIATIONS)) + r")$")
 
 
 def sentences(text: str) -> list[str]:
     """``text`` cut into sentences (each with its end punctuation, without the space after)."""
     parts, start = [], 0
     for m in SENTENCE_END.finditer(text):
-        head = text[start:m.start() + 1]
-        if head.endswith(ABBREVIATIONS):
+        if ABBREVIATION_END.search(text, start, m.start() + 1):
             continue
         parts.append(text[start:m.start() + len(m.group(0).rstrip())])
         start = m.end()
@@ -121,20 +123,34 @@ class Translator:
         return self.seen - set(self.catalog)
 
     def sentence(self, sentence: str) -> str:
-        from .editions import localised
-
         lead = sentence[:len(sentence) - len(sentence.lstrip())]
         tail = sentence[len(sentence.rstrip()):]
         core = sentence.strip()
         key, values = template(core)
         if not WORD.search(PLACEHOLDER.sub("", key)):
             return sentence
-        if key not in self.catalog:
-            shown = localised(core, self.language)    # a verdict or relation word, alone or before its interval
-            if shown != core:
-                return lead + shown + tail
+        shown = self.fixed_word(core)
+        if shown is not None:
+            return lead + shown + tail
         self.seen.add(key)
         return lead + fill(self.catalog[key], values) + tail if key in self.catalog else sentence
+
+    def fixed_word(self, core: str) -> str | None:
+        """A verdict or relation word of ``editions.VOCABULARY``, alone or before its interval,
+        also inside emphasis or brackets ("**inconclusive**", "(supported)**"), in the edition's
+        language; None for anything else. Every word the decision rule can produce is translated
+        this way, so a comparison or verdict that flips never lacks its word."""
+        from .editions import localised
+
+        shown = localised(core, self.language)
+        if shown != core:
+            return shown
+        opening, inner, closing = re.fullmatch(r"([*_(]*)(.*?)([*_).]*)", core).groups()
+        shown = localised(inner, self.language)
+        if not inner or shown == inner:
+            return None
+        full_width = str.maketrans("().", "（）。")
+        return opening.translate(full_width) + shown + closing.translate(full_width)
 
     def text(self, text: str) -> str:
         """One paragraph of plain text (or of Markdown inline markup)."""
@@ -144,7 +160,7 @@ class Translator:
             if out and not CJK.match(out[-1]):
                 out += " "          # after an English sentence; none after a Chinese one
             out += translated
-        return out if text[:1] != " " else " " + out
+        return out
 
     def markdown(self, text: str) -> str:
         """Markdown line by line: a table row cell by cell, a list item or heading after its
@@ -170,7 +186,7 @@ class Translator:
         parts = re.split(r"(<[^>]*>)", text)
         for i, part in enumerate(parts):
             if i % 2:
-                parts[i] = re.sub(r"\b(aria-label|title)=(['\"])(.*?)\2", attribute, part)
+                parts[i] = re.sub(r"(?<![\w-])(aria-label|title)=(['\"])(.*?)\2", attribute, part)
             elif part.strip():
                 stripped = part.strip()
                 translated = self.text(html_lib.unescape(stripped))
@@ -248,12 +264,12 @@ def harvest(language: str) -> dict[str, list[str]]:
     """Every template of the computed prose on the edition's pages, with the pages it is on (from
     its last build; grubook's fixed words, which ``editions.VOCABULARY`` translates, are not
     templates)."""
-    from .editions import EDITIONS_DIR, REPO_ROOT
+    from .editions import REPO_ROOT
 
     path = templates_path(language)
     if not path.exists():
-        raise SystemExit(f"error: {path.relative_to(REPO_ROOT)} is missing: the computed prose is listed by the "
-                         f"edition's build, so run `make book` first ({EDITIONS_DIR.name} holds the editions' builds)")
+        raise FileNotFoundError(f"{path.relative_to(REPO_ROOT)} is missing: the Chinese edition's build lists the "
+                                "computed prose, so run `make book` first")
     return json.loads(path.read_text(encoding="utf-8"))
 
 
@@ -264,16 +280,25 @@ def update_catalog(language: str) -> dict[str, int]:
     from babel.messages.pofile import read_po, write_po
 
     path = catalog_path(language)
-    old = {}
+    old, header = {}, None
     if path.exists():
         with path.open("rb") as f:
-            old = {m.id: m for m in read_po(f) if m.id}
+            previous = read_po(f)
+        old, header = {m.id: m for m in previous if m.id}, previous
     found = harvest(language)
-    catalog = Catalog(locale=language, project="GRU Book (computed prose)", fuzzy=False)
+    counts = {"templates": len(found), "new": sum(k not in old for k in found), "gone": sum(k not in found for k in old)}
+    pages = lambda key: [", ".join(found[key])]
+    if header is not None and not counts["new"] and not counts["gone"] and all(
+            old[k].auto_comments == pages(k) for k in found):
+        return counts                          # unchanged: the file (and its date) stays as it is
+    catalog = Catalog(locale=language, project="GRU Book (computed prose)", fuzzy=False,
+                      creation_date=header.creation_date if header is not None else None)
     for key in sorted(found, key=lambda k: (found[k][0], k)):
         before = old.get(key)
-        catalog.add(key, before.string if before else "", auto_comments=[", ".join(found[key])],
-                    flags=before.flags if before else ())
+        # Flags are dropped: babel reads "95 % interval" as a printf directive (python-format).
+        catalog.add(key, before.string if before else "", auto_comments=pages(key),
+                    user_comments=before.user_comments if before else (),
+                    flags=("fuzzy",) if before is not None and before.fuzzy else ())
     with path.open("wb") as f:
         write_po(f, catalog, width=0, omit_header=False)
-    return {"templates": len(found), "new": sum(k not in old for k in found), "gone": sum(k not in found for k in old)}
+    return counts

@@ -223,7 +223,10 @@ def update_catalogs(language: str = LANGUAGE) -> None:
                    stdout=subprocess.DEVNULL)
     for po in (LOCALE_DIR / language / "LC_MESSAGES").rglob("*.po"):   # sphinx-intl keeps removed ones as #~
         _drop_obsolete(po)
-    computed_prose.update_catalog(language)
+    try:
+        computed_prose.update_catalog(language)
+    except FileNotFoundError as missing:
+        raise SystemExit(f"error: {missing}") from None
 
 
 def _drop_obsolete(po: Path) -> None:
@@ -279,7 +282,11 @@ def stale_catalogs(language: str = LANGUAGE) -> dict[str, list[str]]:
         missing, extra = ids[0] - ids[1], ids[1] - ids[0]
         if missing or extra:
             stale[page] = [f"new: {m[:70]}" for m in sorted(missing)] + [f"gone: {m[:70]}" for m in sorted(extra)]
-    found = set(computed_prose.harvest(language))
+    try:
+        found = set(computed_prose.harvest(language))
+    except FileNotFoundError as missing:
+        stale["computed"] = [f"not checked: {missing}"]
+        return stale
     held = _catalog_ids(computed_prose.catalog_path(language))
     if found != held:
         stale["computed"] = ([f"new: {m[:70]}" for m in sorted(found - held)]

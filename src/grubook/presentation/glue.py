@@ -21,16 +21,17 @@ __all__ = ["BOOK_RESULTS_DIR", "load", "load_all", "value", "figure", "findings"
 BOOK_RESULTS_DIR = Path(os.environ.get("GRUBOOK_BOOK_RESULTS") or RESULTS_DIR)
 
 
-def value(key: str, x) -> None:
+def value(key: str, x, prose: bool = True) -> None:
     """Glue one plain number or string (numpy scalars are cast). A string is computed prose, which
-    the Chinese edition translates (:mod:`grubook.presentation.computed_prose`)."""
+    the Chinese edition translates (:mod:`grubook.presentation.computed_prose`), unless ``prose``
+    is False: a name or a message that no language translates (a platform, an error)."""
     from myst_nb import glue
 
     from .computed_prose import Prose
 
     if hasattr(x, "item"):
         x = x.item()
-    glue(key, Prose(x) if isinstance(x, str) else x, display=False)
+    glue(key, Prose(x) if isinstance(x, str) and prose else x, display=False)
 
 
 def load(experiment: str):

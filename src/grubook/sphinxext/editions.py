@@ -65,9 +65,10 @@ class ComputedProse:
         self.translator = computed_prose.Translator(computed_prose.load_catalog(self.language), self.language)
 
     def digest(self) -> str:
+        """Of the translations in use: a comment or header edit of the catalog re-reads nothing."""
         import hashlib
 
-        return hashlib.sha256(self.catalog_path.read_bytes() if self.catalog_path.exists() else b"").hexdigest()
+        return hashlib.sha256(json.dumps(sorted(self.translator.catalog.items())).encode()).hexdigest()
 
     def wrap(self, extract):
         from ..presentation.computed_prose import translate_notebook
@@ -109,12 +110,13 @@ class ComputedProse:
 def _translate_computed_prose(app):
     import myst_nb.core.execute.base as execute_base
 
+    extract = execute_base.extract_glue_data
+    while getattr(extract, "grubook_wrapped", False):             # an earlier build in this process
+        extract = extract.wrapped_extract
+    execute_base.extract_glue_data = extract
     if (app.config.language or "en") == "en" or app.builder.name == "gettext":
         return
     app.grubook_computed = ComputedProse(app)
-    extract = execute_base.extract_glue_data
-    while getattr(extract, "grubook_wrapped", False):             # a second build in one process
-        extract = extract.wrapped_extract
     execute_base.extract_glue_data = app.grubook_computed.wrap(extract)
 
 
@@ -125,8 +127,10 @@ def _reread_when_the_catalog_changes(app, env, added, changed, removed):
     digest = computed.digest()
     if getattr(env, "grubook_computed_digest", None) == digest:
         return []
+    first = not hasattr(env, "grubook_computed_digest")
     env.grubook_computed_digest = digest
-    return sorted(set(env.found_docs) - set(added) - set(removed))
+    pages = set(env.found_docs) if first else set(getattr(env, "grubook_computed", {}))
+    return sorted(pages - set(added) - set(removed))
 
 
 def _forget_page(app, env, docname):
@@ -197,6 +201,8 @@ def _figure_directive():
                 caption = nodes.caption(first.rawsource, "", *first.children)
                 caption.source, caption.line = first.source, first.line
                 figure += caption
+                if len(parsed) > 1:
+                    figure += nodes.legend("", *parsed[1:])
             return [figure]
 
     return FigureDirective

@@ -13,10 +13,10 @@ cached outputs into a copy. The outputs are merged from the same cache here.
 from __future__ import annotations
 
 import zipfile
-from contextlib import suppress
 from pathlib import Path
 
 import nbformat
+from sphinx.util import logging
 
 ZIP_NAME = "grubook-notebooks.zip"
 
@@ -43,8 +43,11 @@ def _with_outputs(app, executed: Path):
             cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code"):
         from jupyter_cache import get_cache
 
-        with suppress(KeyError):             # a page the cache does not hold (nothing to merge)
-            _, notebook = get_cache(app.config.nb_execution_cache_path).merge_match_into_notebook(notebook)
+        try:
+            _, notebook = get_cache(app.env.mystnb_config.execution_cache_path).merge_match_into_notebook(notebook)
+        except KeyError:
+            logging.getLogger(__name__).warning(f"{executed.name}: no outputs in the execution cache to offer "
+                                                "with the downloadable notebook")
     return notebook
 
 
