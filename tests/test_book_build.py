@@ -294,6 +294,34 @@ def test_the_chinese_pages_are_translated(built_book):
     assert "重置门" in math and "更新门" in math and "候选隐状态" in math
 
 
+def test_a_docstring_edit_runs_the_pages_again_only_where_pages_show_docstrings(tmp_path, monkeypatch):
+    """The executed pages are cached by a digest of what they read. A comment or a docstring edit
+    changes none of it, except a docstring the pages show (the claims audit prints each claim's
+    rule from its docstring): then the digest changes, so no page keeps the old rule."""
+    import shutil
+
+    from grubook.sphinxext import page_inputs
+
+    package = tmp_path / "grubook"
+    shutil.copytree(page_inputs.PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(page_inputs, "PACKAGE", package)
+    before = page_inputs.inputs_digest()
+
+    def edit(relative, old, new):
+        path = package / relative
+        text = path.read_text()
+        assert old in text, (relative, old)
+        path.write_text(text.replace(old, new, 1))
+        return page_inputs.inputs_digest()
+
+    assert edit("verdicts/drift.py", "measured, not assumed.", "measured, never assumed.") == before
+    assert edit("verdicts/claims.py", "# Every GRU/LSTM step-time ratio", "# Each GRU/LSTM step-time ratio") == before
+    shown = edit("verdicts/claims.py", "A GRU computes more simply", "A GRU computes far more simply")
+    assert shown != before
+    assert edit("verdicts/claims.py", "TIMING_POOL = ", "TIMING_POOL  =  ") == shown      # layout is no change
+    assert edit("verdicts/drift.py", "RETIMINGS = 4", "RETIMINGS = 5") != shown
+
+
 def test_the_chinese_edition_reuses_the_english_editions_executed_pages():
     """The second edition executes nothing: MyST-NB's cache, keyed by the inputs' digest
     (grubook.sphinxext.page_inputs), hands it the first edition's outputs."""

@@ -252,3 +252,47 @@ def test_each_quantity_takes_the_largest_movement_of_its_reruns(tmp_path):
     retiming(10, 0, fingerprint="0" * 16)                        # of other code: the experiment is unmatched
     assert measured().unmatched == ["counting"]
     drift._measured.cache_clear()
+
+
+def test_quantities_of_one_drift_pool_take_its_largest_relative_movement():
+    """A pool's largest movement relative to its quantity's size, scaled to each member's size,
+    replaces a smaller own movement; the member keeps its own; other pools and unpooled quantities
+    are untouched; and the pooled drift is what decides borderline."""
+    from grubook.verdicts import drift
+    from grubook.verdicts.decide import decide
+
+    def ratio(estimate, pool, width=0.1):
+        return decide("r", {"estimate": estimate, "low": estimate - width, "high": estimate + width, "n": 10},
+                      direction="below", threshold=0.9, kind="ratio", drift=0.0, drift_pool=pool)
+
+    decisions = {"a": ratio(2.0, "step times"), "b": ratio(1.2, "step times"),
+                 "c": ratio(1.2, "Keras step times"), "d": ratio(1.2, "")}
+    moved = {key: {"estimate": m / 2, "low": m, "high": m / 3, "bounds": m}
+             for key, m in (("a", 0.6), ("b", 0.05), ("c", 0.02), ("d", 0.01))}
+    out = drift.pooled(moved, decisions)
+    assert out["a"] == moved["a"] and out["c"] == moved["c"] and out["d"] == moved["d"]
+    assert out["b"]["bounds"] == pytest.approx(0.6 / 2.0 * 1.2) and out["b"]["own"] == 0.05
+    assert out["b"]["pooled_from"] == "a" and out["b"]["pool"] == "step times"
+    assert moved["b"]["bounds"] == 0.05                                  # the input is not changed
+    b = decisions["b"]                                                   # [1.1, 1.3] below 0.9: fails, clearance 0.2
+    assert b.outcome == "fails" and not ratio(1.2, "", 0.1).borderline
+    assert decide("r", b, direction="below", threshold=0.9, drift=drift.Drift(out), key="b").borderline
+    assert not decide("r", b, direction="below", threshold=0.9, drift=drift.Drift(moved), key="b").borderline
+
+
+def test_the_timing_ci_s_re_run_moved_furthest_is_borderline_under_the_committed_drift():
+    """CI's full re-runs moved PyTorch's 128-unit, T = 200 GRU/LSTM ratio by 0.40 and 0.43 (its
+    clearance 0.38), where the committed re-timings had moved it by at most 0.10: the pooled drift
+    must cover that, or CI's verdict check fails on a timing it was never told could move."""
+    from grubook.verdicts import drift
+    from grubook.verdicts.comparisons import every_comparison
+    from grubook.results.files import RESULTS_DIR, load
+    from grubook import experiments
+
+    key = "efficiency: torch step time GRU / LSTM at 128 units, T = 200"
+    committed = {name: load(name, RESULTS_DIR) for name in experiments.NAMES}
+    c = every_comparison(committed)[key]
+    from grubook.verdicts.claims import TIMING_POOL
+
+    assert drift.measured().moved[key]["pool"] == TIMING_POOL
+    assert c.borderline and c["drift"] >= 0.40 > c.clearance()

@@ -45,7 +45,9 @@ def test_outputs_come_back_by_key_in_the_order_given(cluster):
 def test_exclusive_jobs_run_alone(cluster):
     shared = [Job(f"s{i}", interval, {"label": f"s{i}", "seconds": 0.3}) for i in range(4)]
     alone = [Job(f"x{i}", interval, {"label": f"x{i}", "seconds": 0.3}, exclusive=True) for i in range(3)]
-    done, _ = run_jobs("demo", alone[:1] + shared + alone[1:], scheduler=cluster)
+    done, execution = run_jobs("demo", alone[:1] + shared + alone[1:], scheduler=cluster)
+    assert {name for name, j in execution["jobs"].items() if j.get("exclusive")} == {u.name for u in alone}
+    assert all(0 <= j["others_cpu"]["others"] <= 1 for j in execution["jobs"].values())
     for x in (done[u.name] for u in alone):
         others = [done[u.name] for u in shared + alone if done[u.name] is not x]
         assert all(o["end"] <= x["start"] or o["start"] >= x["end"] for o in others), x["label"]
@@ -115,6 +117,36 @@ def test_the_local_cluster_listens_on_loopback_only_and_leaves_no_process():
     alive = [p for p in workers if p.is_running() and p.status() != psutil.STATUS_ZOMBIE
              and not any("multiprocessing.resource_tracker" in part for part in p.cmdline())]
     assert not alive, alive
+
+
+def spin(seconds):
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+    return {}
+
+
+def test_a_job_records_how_much_of_the_machine_other_processes_took_while_it_ran():
+    """A job that only sleeps, while another process burns one core of the machine: the record says
+    others took about one core's share more than when the same job runs alone, and a job that burns
+    a core itself records no more than the one alone (its own CPU time is not "others")."""
+    import os
+
+    cores = os.cpu_count()
+    burner = subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 20\nwhile time.time() < end: pass"])
+    try:
+        time.sleep(0.5)
+        _, busy = run_jobs("demo", [Job("a", interval, {"label": 1, "seconds": 2})], scheduler="serial")
+    finally:
+        burner.kill(), burner.wait()
+    _, quiet = run_jobs("demo", [Job("a", interval, {"label": 1, "seconds": 2})], scheduler="serial")
+    _, own = run_jobs("demo", [Job("a", spin, {"seconds": 2})], scheduler="serial")
+    others = {name: run["jobs"]["a"]["others_cpu"]["others"] for name, run in (("busy", busy), ("quiet", quiet),
+                                                                                   ("own", own))}
+    # Differences, so that whatever else this machine runs during the test cancels out.
+    assert others["busy"] - others["quiet"] == pytest.approx(1 / cores, abs=0.35 / cores), others
+    assert others["own"] < others["quiet"] + 0.25 / cores, others
+    assert 0 <= busy["jobs"]["a"]["others_cpu"]["steal"] <= busy["jobs"]["a"]["others_cpu"]["others"]
 
 
 def test_serial_mode_runs_in_this_process():

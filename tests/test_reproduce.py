@@ -33,9 +33,15 @@ def rerun(committed, tmp_path_factory, request):
 
     def report(name, results):
         wall, before = results["provenance"]["wall_seconds"], committed[name]["provenance"]["wall_seconds"]
+        # What else used the machine while a job that runs alone (a timing) ran: near 0, or the
+        # timing measured something besides the cells.
+        others = [j["others_cpu"]["others"] for j in results["provenance"]["execution"]["jobs"].values()
+                  if j.get("exclusive") and j.get("others_cpu")]
         with capture.global_and_fixture_disabled():
             print(f"\n  full re-run: {name} took {wall:.0f} s (the committed run {before:.0f} s, "
-                  f"{wall / before:.2f}x) on {machine(results)}; {time.perf_counter() - start:.0f} s so far", flush=True)
+                  f"{wall / before:.2f}x) on {machine(results)}; {time.perf_counter() - start:.0f} s so far"
+                  + (f"; other processes took up to {max(others):.0%} of the machine during a timing" if others else ""),
+                  flush=True)
 
     return reproduce(list(experiments.NAMES), results_dir=folder, progress=False, cache=False,   # every job runs
                      on_published=report)

@@ -65,8 +65,15 @@ def plan(P):
 
 
 SCHEMA = {"mase": "{method}.mase", "epochs": "GRU.epochs", "arima_order": "arima.order_{part}", "origins": "origins"}
-# The baselines are deterministic arithmetic; the GRU's MASE moves a little between re-runs.
-TOLERANCES = {"mase": lambda method: {"abs": 0.05} if method == "GRU" else {"abs": 1e-6}, "epochs": {"abs": 40},
+# The GRU's MASE moves a little between re-runs. Seasonal naive is exact arithmetic. ARIMA and ETS
+# are fitted by an optimiser over BLAS, which another CPU's OpenBLAS kernels round differently: on
+# an AMD EPYC the ETS MASE came out 2.45e-4 away from the Intel Xeon's (ARIMA's 1.9e-9), while every
+# trained Keras number was the same bit for bit. L-BFGS-B stops when the sum of squares improves by
+# less than 2.2e-9 of itself, so the parameters are settled only to about its square root (5e-5):
+# 1e-3 of the MASE is the tolerance of a fit, not of a rounding error.
+_FIT = {"rel": 1e-3}
+TOLERANCES = {"mase": lambda method: {"abs": 0.05} if method == "GRU" else _FIT if method in ("ets", "arima") else
+              {"abs": 1e-6}, "epochs": {"abs": 40},
               "arima_order": {"abs": 0}, "origins": {"abs": 0}}
 
 

@@ -69,12 +69,41 @@ def _execute(function: Callable, kwargs: dict, pin: bool = True, perturb: int = 
         pin_threads()
     import keras
 
-    start = time.perf_counter()
+    start, machine = time.perf_counter(), _cpu_counters()
     with perturbed_initial_weights(perturb):
         output = plain_output(function(**kwargs))
     return {"output": output, "host": socket.gethostname(), "worker": f"{socket.gethostname()}:{os.getpid()}",
-            "seconds": round(time.perf_counter() - start, 3),
+            "seconds": round(time.perf_counter() - start, 3), "others_cpu": _others_share(machine),
             "keras": {"backend": keras.backend.backend(), "floatx": keras.config.floatx()}}
+
+
+def _cpu_counters():
+    """(busy CPU seconds of the whole machine, of which stolen by the hypervisor; CPU seconds of
+    this process and its waited-for children; wall clock), or None where /proc/stat is missing."""
+    try:
+        fields = [int(v) for v in open("/proc/stat").readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)             # idle and waiting for I/O
+    steal = fields[7] if len(fields) > 7 else 0
+    busy = sum(fields[:8]) - idle                                          # guest time is inside user
+    own = sum(os.times()[:4])
+    return busy / tick, steal / tick, own, time.perf_counter()
+
+
+def _others_share(before) -> dict | None:
+    """What else used the machine while a job ran: the share of all its CPUs' time that other
+    processes used or the hypervisor took (``others``), and the latter alone (``steal``). A timing is only a timing of
+    the cells when both are near 0: an exclusive job has the cluster to itself, not the machine."""
+    after = _cpu_counters()
+    if before is None or after is None:
+        return None
+    capacity = (after[3] - before[3]) * (os.cpu_count() or 1)
+    if capacity <= 0:
+        return None
+    others = max(0.0, (after[0] - before[0]) - (after[2] - before[2]))
+    return {"others": round(others / capacity, 3), "steal": round((after[1] - before[1]) / capacity, 3)}
 
 
 def _report_progress(name: str, bar) -> None:
@@ -174,7 +203,7 @@ def _run_serial(experiment, jobs, bar, perturb=0):
         except Exception as err:  # noqa: BLE001 - reported with the job's name
             raise JobFailed(experiment, job.name, f"{type(err).__name__}: {err}") from err
         outputs[job.name] = done["output"]
-        placement[job.name] = {k: done[k] for k in ("host", "worker", "seconds")}
+        placement[job.name] = {k: done[k] for k in ("host", "worker", "seconds", "others_cpu")}
         _report_progress(job.name, bar)
     import tensorflow as tf
 
@@ -241,7 +270,8 @@ def _run_on(experiment, jobs, address, kind, bar, perturb=0):
               "scheduler": kind, "workers": len(workers),
               "threads_per_worker": threads[0] if len(threads) == 1 else threads,
               "keras": next(iter(results.values()))["keras"] if results else None,
-              "jobs": {j.name: {k: results[j.name][k] for k in ("host", "worker", "seconds")} for j in jobs}}
+              "jobs": {j.name: {k: results[j.name][k] for k in ("host", "worker", "seconds", "others_cpu")}
+                       | ({"exclusive": True} if j.exclusive else {}) for j in jobs}}
     return record
 
 

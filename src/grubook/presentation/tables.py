@@ -158,17 +158,28 @@ def drift_summary(decided: dict, drift) -> dict:
             if not c["covers"].startswith("exact"):
                 unmeasured.append(key)
             continue
-        moved += m["bounds"] > 0 or m["estimate"] > 0
+        own = m.get("own", m["bounds"])           # what the reruns moved it, before pooling
+        moved += own > 0 or m["estimate"] > 0
         width = c["high"] - c["low"]
-        if math.isfinite(width) and width > 0 and m["bounds"] / width > share:
-            share, largest = m["bounds"] / width, key
+        if math.isfinite(width) and width > 0 and own / width > share:
+            share, largest = own / width, key
     experiments = sorted({key.split(":")[0] for key in unmeasured})
     return {"n": len(decided), "moved": int(moved), "largest_share": share, "largest_key": largest,
-            "flipped_text": _flipped_text(drift),
+            "flipped_text": _flipped_text(drift), "pooled_text": _pooled_text(drift),
             "unmeasured_text": "" if not unmeasured else (
                 f"{len(unmeasured)} compared quantities ({', '.join(experiments)}) have no measured drift, because "
                 "their experiments have no perturbed rerun of the committed results; none of them can show as "
                 "borderline until `make drift` is run.")}
+
+
+def _pooled_text(drift) -> str:
+    """Each drift pool's share (grubook.verdicts.drift.pooled), in one sentence each."""
+    shares = {}
+    for m in getattr(drift, "moved", {}).values():
+        if "pool" in m:
+            shares[m["pool"]] = m["share"]
+    return " ".join(f"Pooled so, the drift of every {pool} is {share:.0%} of its size." for pool, share in
+                    sorted(shares.items(), key=lambda kv: -kv[1]))
 
 
 def _flipped_text(drift) -> str:
@@ -198,7 +209,7 @@ def drift_table(decisions: dict, drift) -> TwoFormats:
         rules = "; ".join(f"{d.rule_text()}: {d.outcome}" + (" (borderline)" if d.borderline else "") for d in cs)
         tolerance = min(d.clearance() for d in cs)         # the first outcome a moving bound would change
         rows.append((key, interval_text(c["estimate"], c["low"], c["high"], c["fmt"]), rules,
-                     fmt(m["estimate"]) if m else "not measured", fmt(m["bounds"]) if m else "not measured",
+                     fmt(m["estimate"]) if m else "not measured", _bounds_moved(m, fmt),
                      fmt(tolerance)))
     head = ("compared quantity", "interval", "rule: outcome", "estimate moved", "bounds moved", "tolerance")
     # The table scrolls sideways on a phone: the wrapper takes keyboard focus so it can be scrolled without a mouse.
@@ -213,6 +224,12 @@ def drift_table(decisions: dict, drift) -> TwoFormats:
                             + [f"| {_md_cell(r[0])} | {_md_cell(r[1] + '; ' + r[2])} | {_md_cell(r[4])} | {_md_cell(r[5])} |"
                                for r in rows]) + "\n"
     return TwoFormats(as_html, as_markdown)
+
+
+def _bounds_moved(m: dict | None, fmt) -> str:
+    if not m:
+        return "not measured"
+    return f"{fmt(m['bounds'])} (pooled; its own {fmt(m['own'])})" if "own" in m else fmt(m["bounds"])
 
 
 def _fmt_number(value: float, fmt: str) -> str:

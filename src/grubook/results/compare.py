@@ -43,7 +43,7 @@ def compare(committed: dict, new: dict, machine_bound=frozenset()) -> list[dict]
             bound, text = tol["abs"], f"±{tol['abs']:g}"
         else:
             bound = tol["rel"] * abs(old) if isinstance(old, (int, float)) else 0.0
-            text = f"±{tol['rel']:.0%}"
+            text = f"±{tol['rel'] * 100:g} %"
         if old is None or value is None or value == "absent":
             ok = old is None and value is None
         elif name in machine_bound and other_machine:

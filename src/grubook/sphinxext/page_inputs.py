@@ -51,25 +51,42 @@ CACHE_ROOT = PACKAGE.parents[1] / "_build" / ".jupyter_cache"
 KEEP_CACHES = 3                     # the current inputs and two others (a test's preview folder, a branch)
 
 
+# Modules whose docstrings pages show (the claims audit prints each claim's rule from its judging
+# function's docstring): their docstrings are content, so an edit to one runs the pages again.
+DOCSTRINGS_SHOWN = ("verdicts/claims.py",)
+
+
+def module_digest(path: Path) -> bytes:
+    """What a page's outputs can depend on in one grubook module: its syntax tree, without
+    comments, and without docstrings unless the module is one of ``DOCSTRINGS_SHOWN``."""
+    import ast
+    import hashlib
+
+    from ..jobs.fingerprint import _tree_digest
+
+    tree = ast.parse(path.read_text())
+    if path.relative_to(PACKAGE).as_posix() in DOCSTRINGS_SHOWN:
+        return hashlib.sha256(ast.dump(tree).encode()).hexdigest().encode()
+    return _tree_digest([tree]).encode()
+
+
 def inputs_digest() -> str:
     """A digest of what a page's outputs depend on besides its own code: every results file
     :func:`inputs` lists (its bytes), every grubook module a page can import (its syntax tree
-    without docstrings, so a comment or docstring edit runs nothing again; the Sphinx extensions
-    are not importable from a page and are left out), the results folder the book reads, and the
-    package versions."""
-    import ast
+    without docstrings, so a comment or docstring edit runs nothing again, except where pages show
+    the docstrings: :func:`module_digest`; the Sphinx extensions are not importable from a page and
+    are left out), the results folder the book reads, and the package versions."""
     import hashlib
     import json
 
     from ..jobs.environment import fingerprint
-    from ..jobs.fingerprint import _tree_digest
 
     h = hashlib.sha256(json.dumps([str(Path(BOOK_RESULTS_DIR).resolve()), fingerprint()], sort_keys=True).encode())
     for path in inputs():
         if path.suffix == ".py":
             if path.is_relative_to(Path(__file__).parent):
                 continue
-            h.update(str(path.relative_to(PACKAGE)).encode() + _tree_digest([ast.parse(path.read_text())]).encode())
+            h.update(str(path.relative_to(PACKAGE)).encode() + module_digest(path))
         else:
             h.update(f"{path.parent.name}/{path.name}".encode() + hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()[:16]

@@ -179,9 +179,9 @@ def _verdict(kind, comparisons, evidence, experiment, scope, change, thresholds=
 
 
 def _decide(label, interval, *, key, direction, drift, threshold=0.0, threshold_name="", fmt=".3f",
-            kind="difference", covers="", machine="") -> Decision:
+            kind="difference", covers="", machine="", drift_pool="") -> Decision:
     return decide(label, interval, key=key, direction=direction, threshold=threshold, threshold_name=threshold_name,
-                  fmt=fmt, kind=kind, covers=covers, drift=drift, machine=machine)
+                  fmt=fmt, kind=kind, covers=covers, drift=drift, machine=machine, drift_pool=drift_pool)
 
 
 def _exact(label, value, *, key, direction, threshold, fmt=".3f", kind="difference") -> Decision:
@@ -438,6 +438,10 @@ def fewer_parameters(r, drift=None):
 MODE_NAMES = {"default": "Keras", "compiled": "Keras + XLA", "torch": "PyTorch"}
 
 
+# Every GRU/LSTM step-time ratio shares one re-run drift, relative to its size (drift.pooled).
+TIMING_POOL = "GRU/LSTM step-time ratio"
+
+
 def more_efficient(r, drift=None):
     """A GRU computes more simply and trains more efficiently than an LSTM.
 
@@ -447,8 +451,8 @@ def more_efficient(r, drift=None):
     interleaved repeats with its distribution-free 95 % interval, so that a size effect shows
     instead of being pooled away; and the training steps to solve the adding problem at every
     length where the GRU solved every seed (paired by seed). Timing intervals cover the repeats of
-    one run only; how far a re-run moves them is the measured drift, which marks the comparisons it
-    could flip as borderline. A speed ratio belongs to the CPU it was measured on: each timing
+    one run only; how far a re-run moves them is the measured drift, pooled over every GRU/LSTM
+    step-time ratio relative to its size, which marks the comparisons it could flip as borderline. A speed ratio belongs to the CPU it was measured on: each timing
     decision names it, and a re-run on another CPU is a new measurement, not held to these outcomes.
     """
     eff, lr = r["efficiency"], r["long_range"]
@@ -464,7 +468,7 @@ def more_efficient(r, drift=None):
                                      direction="below", threshold=MEANINGFUL_SPEEDUP,
                                      threshold_name="MEANINGFUL_SPEEDUP", fmt=".2f", kind="ratio",
                                      covers=f"{p['repeats']} interleaved timing repeats", drift=drift,
-                                     machine=machine(eff)))
+                                     machine=machine(eff), drift_pool=TIMING_POOL))
     for T in lr["parameters"]["lengths"]:
         if _count(lr, f"GRU.T{T}.solved")[0] < len(lr["seeds"]):
             continue

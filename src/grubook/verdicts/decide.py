@@ -138,7 +138,7 @@ def _outcome(direction: str, low: float, high: float, t: float) -> str:
 
 def decide(label: str, interval, *, direction: str, threshold: float = 0.0, threshold_name: str = "",
            drift=None, covers: str = "", fmt: str = ".3f", kind: str = "difference", key: str | None = None,
-           machine: str = "") -> Decision:
+           machine: str = "", drift_pool: str = "") -> Decision:
     """Decide one comparison (see the module's docstring).
 
     ``interval``: a dict with estimate, low, high and n (``grubook.verdicts.stats``).
@@ -153,6 +153,8 @@ def decide(label: str, interval, *, direction: str, threshold: float = 0.0, thre
     ``machine``: for a quantity that is a property of the hardware (a speed ratio), the CPU or
     device it was measured on; empty for everything computed from learning, which any machine
     reproduces up to the drift. See :func:`rerun_may_change`.
+    ``drift_pool``: names the quantities measured the same way (one timing method) whose measured
+    drift is pooled, in proportion to each one's size (:mod:`grubook.verdicts.drift`).
     """
     key = key or label
     if drift is None:
@@ -176,7 +178,7 @@ def decide(label: str, interval, *, direction: str, threshold: float = 0.0, thre
     return Decision(label=label, estimate=float(interval["estimate"]), low=low, high=high, n=int(interval["n"]),
                     covers=covers, direction=direction, threshold=t, threshold_name=threshold_name,
                     outcome=outcome, borderline=bool(borderline), drift=drift, fmt=fmt, kind=kind, key=key,
-                    machine=machine)
+                    machine=machine, drift_pool=drift_pool)
 
 
 def rerun_may_change(before: Decision, after: Decision) -> bool:
