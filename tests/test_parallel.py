@@ -129,23 +129,25 @@ def spin(seconds):
 def test_a_job_records_how_much_of_the_machine_other_processes_took_while_it_ran():
     """A job that only sleeps, while another process burns one core of the machine: the record says
     others took about one core's share more than when the same job runs alone, and a job that burns
-    a core itself records no more than the one alone (its own CPU time is not "others")."""
+    a core itself records no more than the one alone (its own CPU time is not "others"). Time the
+    hypervisor stole is left out of the comparison: it lands on whichever process ran."""
     import os
 
     cores = os.cpu_count()
-    burner = subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 20\nwhile time.time() < end: pass"])
-    try:
-        time.sleep(0.5)
-        _, busy = run_jobs("demo", [Job("a", interval, {"label": 1, "seconds": 2})], scheduler="serial")
-    finally:
-        burner.kill(), burner.wait()
+    others = lambda run: run["jobs"]["a"]["others_cpu"]["others"] - run["jobs"]["a"]["others_cpu"]["steal"]
+    run_jobs("demo", [Job("a", interval, {"label": 0, "seconds": 0})], scheduler="serial")   # imports done
     _, quiet = run_jobs("demo", [Job("a", interval, {"label": 1, "seconds": 2})], scheduler="serial")
     _, own = run_jobs("demo", [Job("a", spin, {"seconds": 2})], scheduler="serial")
-    others = {name: run["jobs"]["a"]["others_cpu"]["others"] for name, run in (("busy", busy), ("quiet", quiet),
-                                                                                   ("own", own))}
+    burner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.5)
+        _, busy = run_jobs("demo", [Job("a", interval, {"label": 2, "seconds": 2})], scheduler="serial")
+    finally:
+        burner.kill(), burner.wait()
+    found = {"busy": others(busy), "quiet": others(quiet), "own": others(own)}
     # Differences, so that whatever else this machine runs during the test cancels out.
-    assert others["busy"] - others["quiet"] == pytest.approx(1 / cores, abs=0.35 / cores), others
-    assert others["own"] < others["quiet"] + 0.25 / cores, others
+    assert found["busy"] - found["quiet"] == pytest.approx(1 / cores, abs=0.35 / cores), found
+    assert found["own"] < found["quiet"] + 0.25 / cores, found
     assert 0 <= busy["jobs"]["a"]["others_cpu"]["steal"] <= busy["jobs"]["a"]["others_cpu"]["others"]
 
 

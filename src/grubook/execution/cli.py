@@ -75,12 +75,13 @@ def retime(names, cluster: dict) -> None:
     import os
 
     from .. import experiments
-    from ..verdicts.drift import PERTURBED_RESULTS_DIR, RETIMINGS, retimed_files
+    from ..verdicts.drift import PERTURBED_RESULTS_DIR, RETIMINGS
     from .notebooks import reproduce
 
     for name in [n for n in names if getattr(experiments.get(n), "MACHINE_BOUND", ())]:
-        for stale in retimed_files(PERTURBED_RESULTS_DIR, name)[RETIMINGS:]:    # of an earlier RETIMINGS
-            stale.unlink()
+        for stale in PERTURBED_RESULTS_DIR.glob(f"{name}.retimed-*.json"):     # of a larger earlier RETIMINGS
+            if int(stale.stem.rpartition("-")[2]) > RETIMINGS:
+                stale.unlink()
         for i in range(2, RETIMINGS + 1):
             with tempfile.TemporaryDirectory(dir=PERTURBED_RESULTS_DIR, prefix=".retiming-") as tmp:
                 res = reproduce([name], results_dir=Path(tmp), cache=False, **cluster)[name]

@@ -81,8 +81,11 @@ def _cpu_counters():
     """(busy CPU seconds of the whole machine, of which stolen by the hypervisor; CPU seconds of
     this process and its waited-for children; wall clock), or None where /proc/stat is missing."""
     try:
-        fields = [int(v) for v in open("/proc/stat").readline().split()[1:]]
+        with open("/proc/stat") as stat:
+            fields = [int(v) for v in stat.readline().split()[1:]]
     except (OSError, ValueError):
+        return None
+    if len(fields) < 4:
         return None
     tick = os.sysconf("SC_CLK_TCK")
     idle = fields[3] + (fields[4] if len(fields) > 4 else 0)             # idle and waiting for I/O
@@ -203,7 +206,7 @@ def _run_serial(experiment, jobs, bar, perturb=0):
         except Exception as err:  # noqa: BLE001 - reported with the job's name
             raise JobFailed(experiment, job.name, f"{type(err).__name__}: {err}") from err
         outputs[job.name] = done["output"]
-        placement[job.name] = {k: done[k] for k in ("host", "worker", "seconds", "others_cpu")}
+        placement[job.name] = {k: done.get(k) for k in ("host", "worker", "seconds", "others_cpu")}
         _report_progress(job.name, bar)
     import tensorflow as tf
 
@@ -270,7 +273,7 @@ def _run_on(experiment, jobs, address, kind, bar, perturb=0):
               "scheduler": kind, "workers": len(workers),
               "threads_per_worker": threads[0] if len(threads) == 1 else threads,
               "keras": next(iter(results.values()))["keras"] if results else None,
-              "jobs": {j.name: {k: results[j.name][k] for k in ("host", "worker", "seconds", "others_cpu")}
+              "jobs": {j.name: {k: results[j.name].get(k) for k in ("host", "worker", "seconds", "others_cpu")}
                        | ({"exclusive": True} if j.exclusive else {}) for j in jobs}}
     return record
 

@@ -178,7 +178,7 @@ def _pooled_text(drift) -> str:
     for m in getattr(drift, "moved", {}).values():
         if "pool" in m:
             shares[m["pool"]] = m["share"]
-    return " ".join(f"Pooled so, the drift of every {pool} is {share:.0%} of its size." for pool, share in
+    return " ".join(f"Pooled this way, the drift of every {pool} is {share:.0%} of its size." for pool, share in
                     sorted(shares.items(), key=lambda kv: -kv[1]))
 
 

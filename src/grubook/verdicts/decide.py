@@ -153,8 +153,9 @@ def decide(label: str, interval, *, direction: str, threshold: float = 0.0, thre
     ``machine``: for a quantity that is a property of the hardware (a speed ratio), the CPU or
     device it was measured on; empty for everything computed from learning, which any machine
     reproduces up to the drift. See :func:`rerun_may_change`.
-    ``drift_pool``: names the quantities measured the same way (one timing method) whose measured
-    drift is pooled, in proportion to each one's size (:mod:`grubook.verdicts.drift`).
+    ``drift_pool``: names a set of quantities exposed to the same re-run noise (every GRU/LSTM
+    step-time ratio) whose measured drift is pooled, in proportion to each one's size
+    (:func:`grubook.verdicts.drift.pooled`).
     """
     key = key or label
     if drift is None:

@@ -9,10 +9,10 @@ again by the same run, so their drift is an honest re-run's movement on this mac
 is a poor measure of that: the timings of separate processes differ far more than the repeats of one
 process do, so an experiment that declares ``MACHINE_BOUND`` quantities is re-timed
 ``RETIMINGS`` times (``{name}.json``, then ``{name}.retimed-2.json``, ...), and each quantity's drift
-is the largest movement among them. Even that misses much of a timing's tail, so timings measured
-the same way share their drift: a decision made with a ``drift_pool`` (one implementation's step
-times) takes the largest movement of any quantity in its pool relative to that quantity's size,
-times its own size (:func:`pooled`).
+is the largest movement among them. Even that misses much of a timing's tail, so timings share
+their drift: a decision made with a ``drift_pool`` (every GRU/LSTM step-time ratio, whatever the
+implementation) takes the largest movement of any quantity in its pool relative to that
+quantity's size, times its own size (:func:`pooled`).
 
 :func:`measured` decides every comparison of the book on both sets of results and records, per
 comparison key, how far its estimate and its interval bounds moved. The decision rule
@@ -59,6 +59,11 @@ class Drift:
         """How far the comparison's interval bounds moved (the larger of the two); 0 if unmeasured."""
         entry = self.moved.get(key)
         return float(entry["bounds"]) if entry else 0.0
+
+    def own(self, key: str) -> float:
+        """How far the reruns moved the quantity's bounds themselves, before any pooling; 0 if unmeasured."""
+        entry = self.moved.get(key)
+        return float(entry.get("own", entry["bounds"])) if entry else 0.0
 
     def measured_for(self, key: str) -> bool:
         return key in self.moved
@@ -180,7 +185,8 @@ def pooled(moved: dict, decisions: dict) -> dict:
     out = dict(moved)
     for key, c in decisions.items():
         pool = c.get("drift_pool")
-        if pool in share and key in moved and share[pool][0] * abs(c["estimate"]) > moved[key]["bounds"]:
+        if (pool in share and key in moved and key != share[pool][1]
+                and share[pool][0] * abs(c["estimate"]) > moved[key]["bounds"]):
             out[key] = moved[key] | {"bounds": share[pool][0] * abs(c["estimate"]), "own": moved[key]["bounds"],
                                      "pool": pool, "pooled_from": share[pool][1], "share": share[pool][0]}
     return out
