@@ -111,7 +111,7 @@ def measure(committed: dict, perturbed: dict) -> dict:
     return _compare(committed, perturbed)[0]
 
 
-def _compare(committed: dict, perturbed: dict) -> tuple[dict, list]:
+def _compare(committed: dict, perturbed: dict, before: dict | None = None) -> tuple[dict, list]:
     """({key: movement}, [(key, outcome, outcome when perturbed) of the decisions that changed]).
 
     Every comparison reads one experiment (the key's prefix), but a claim may read several: the
@@ -120,7 +120,8 @@ def _compare(committed: dict, perturbed: dict) -> tuple[dict, list]:
     because nothing moved them, which is no measurement)."""
     from .comparisons import every_decision
 
-    before, after = every_decision(committed, NONE), every_decision(committed | perturbed, NONE)
+    before = before if before is not None else every_decision(committed, NONE)   # the committed decisions
+    after = every_decision(committed | perturbed, NONE)
     ours = [(key, c) for key, c in before.items() if key in after and key[0].split(":")[0] in perturbed]
     moved = {key[0]: _movement(c, after[key]) for key, c in ours}      # one interval per quantity
     flipped = [(key[0], c.outcome, after[key].outcome) for key, c in ours if after[key].outcome != c.outcome]
@@ -150,15 +151,16 @@ def _measured(results_dir: str, perturbed_dir: str) -> Drift:
               for i in range(max(map(len, matched.values()), default=0))]
     if not reruns:
         return Drift(source="no perturbed rerun of these results", unmatched=unmatched)
+    from .comparisons import every_decision
+
+    before = every_decision(committed, NONE)   # decided once, for every rerun and for pooling
     moved, flipped = {}, []
     for perturbed in reruns:                   # each quantity: the largest movement of any rerun
-        these, changed = _compare(committed, perturbed)
+        these, changed = _compare(committed, perturbed, before)
         for key, m in these.items():
             moved[key] = m if key not in moved else {part: max(m[part], moved[key][part]) for part in m}
         flipped += [f for f in changed if f not in flipped]
-    from .comparisons import every_decision
-
-    moved = pooled(moved, {key[0]: c for key, c in every_decision(committed, NONE).items()})
+    moved = pooled(moved, {key[0]: c for key, c in before.items()})
     return Drift(moved, source=str(perturbed_dir), unmatched=unmatched, flipped=flipped)
 
 
