@@ -14,6 +14,7 @@ import pytest
 from distributed import Client
 
 from grubook.execution.notebooks import reproduce
+from grubook.training import forecasting, runs
 
 pytestmark = pytest.mark.slow
 
@@ -110,8 +111,6 @@ def test_two_workers_and_a_hostile_home_folder_change_no_number_and_nothing_is_w
 
 
 def test_different_seeds_give_different_training():
-    from grubook.training import runs
-
     args = dict(param_budget=300, steps=20, batch_size=16, learning_rate=0.01, clipnorm=1.0,
                 eval_every=10, threshold=0.01, test_size=50)
     a = runs.adding_run("GRU", 10, 0, **args)["curve"]["test_mse"]
@@ -121,13 +120,72 @@ def test_different_seeds_give_different_training():
 
 
 def test_reusing_a_compiled_model_starts_from_the_same_point_as_a_new_one():
-    from grubook.training import runs
-
     args = dict(param_budget=500, steps=60, batch_size=32, learning_rate=0.01, clipnorm=1.0,
                 eval_every=20, threshold=0.01, test_size=100)
-    fresh = runs.adding_run("GRU", 30, 1, **args)["curve"]["test_mse"]
+    fresh = runs.adding_run("GRU", 30, 1, compiled=None, **args)["curve"]["test_mse"]
     cache = {}
     runs.adding_run("GRU", 30, 0, compiled=cache, **args)
     reused = runs.adding_run("GRU", 30, 1, compiled=cache, **args)
-    assert len(cache) == 1 and next(iter(cache.values())) is reused["model"]   # seed 0's model, reused
+    assert len(cache) == 1 and next(iter(cache.values()))[0] is reused["model"]   # seed 0's model, reused
     assert reused["curve"]["test_mse"] == fresh                  # bit for bit
+
+
+def _numbers(out):
+    """A run's outputs without its model objects and wall times, arrays as lists."""
+    import numpy as np
+
+    drop = {"model", "train_seconds", "x_test", "y_test"}
+    return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in out.items() if k not in drop}
+
+
+def _classifier(seed, cache, **regime):
+    from grubook.experiments import common
+
+    split = common.make_split(["digits_rows_subset", 96, 64])
+    return runs.classifier_run(regime.pop("cell"), split, seed, units=8, batch_size=16, validation="split",
+                               compiled=cache, **regime)
+
+
+REUSED_RUNS = {
+    # every kind of run that compiles a Keras model, at toy sizes; the dropout runs check that
+    # the seed state of the dropout masks travels with the weights
+    "classifier with dropout": lambda seed, cache: _classifier(
+        seed, cache, cell="GRU", epochs=3, regime="dropout", dropout=0.5),
+    "classifier with recurrent dropout and early stopping": lambda seed, cache: _classifier(
+        seed, cache, cell="LSTM", epochs=4, regime="recurrent_dropout", dropout=0.2, patience=1),
+    "classifier with weight decay": lambda seed, cache: _classifier(
+        seed, cache, cell="SimpleRNN", epochs=3, regime="weight_decay", weight_decay=0.05),
+    "counting": lambda seed, cache: runs.counting_run(
+        "LSTM", seed, param_budget=80, train_max_n=4, test_max_n=8, steps=20, learning_rate=0.01, compiled=cache),
+    "seq2seq": lambda seed, cache: runs.seq2seq_run(
+        "bidirectional", seed, units=8, train_max_len=3, test_max_len=4, steps=15, batch_size=8,
+        learning_rate=0.01, test_per_length=10, compiled=cache),
+    "char_lm": lambda seed, cache: runs.char_lm_run(
+        "GRU", seed, param_budget=300, embedding=4, window=8, steps=10, batch_size=4, learning_rate=0.01,
+        temperatures=[1.0], sample_length=10, compiled=cache),
+    "forecasting": lambda seed, cache: forecasting.gru_run(
+        seed, test_years=60, horizon=11, period=11, lookback=22, units=4, epochs=3, batch_size=16,
+        learning_rate=0.003, validation_years=30, patience=2, compiled=cache),
+    "explosion": lambda seed, cache: runs.explosion_run(
+        "SimpleRNN", 12, seed, param_budget=100, steps=15, batch_size=8, learning_rate=0.05,
+        spike_factor=100.0, compiled=cache),
+    # its step-time ratios are timings, not results
+    "article layer": lambda seed, cache: {k: v for k, v in runs.article_layer_run(
+        seed, T=10, units=4, steps=12, batch_size=8, learning_rate=0.01, eval_every=6, test_size=20,
+        compiled=cache).items() if k != "log_step_time_ratios"},
+}
+
+
+@pytest.mark.parametrize("kind", list(REUSED_RUNS))
+def test_a_run_after_another_of_its_architecture_gives_the_numbers_of_a_run_alone(kind):
+    """A Dask worker keeps its compiled models (``loop.compiled``): a run that reuses the model
+    another seed trained must give the numbers of the same run compiled afresh, bit for bit, or a
+    result would depend on where and after what its job ran."""
+    run = REUSED_RUNS[kind]
+    alone = _numbers(run(1, None))
+    cache = {}
+    run(0, cache)
+    kept = len(cache)
+    after = _numbers(run(1, cache))
+    assert kept >= 1 and len(cache) == kept, "the second run compiled a model of its own"
+    assert after == alone

@@ -91,26 +91,20 @@ def test_compiled_training_keeps_xla_with_op_determinism():
     assert model.jit_compile is True
 
 
-def test_steps_per_execution_changes_no_number_of_the_adding_loop():
-    """train_adding runs the steps between two evaluations in one compiled call when the model is
-    compiled with steps_per_execution=eval_every: the same steps, so the same curve, bit for bit,
-    as one call per step (a last chunk shorter than eval_every included)."""
+def test_the_adding_loop_evaluates_every_eval_every_steps_and_after_a_short_last_chunk():
     x_test, y_test = tasks.adding_problem(40, 12, np.random.default_rng(1))
-    curves = []
-    for per_call in (1, 10):
-        loop.seed_everything(0)
-        model = models.build("GRU", 6, time=12, features=2, outputs=1, head="linear", seed=0)
-        loop.compile_model(model, loss="mse", learning_rate=0.01, clipnorm=1.0, steps_per_execution=per_call)
-        curve = loop.train_adding(model, T=12, steps=25, batch_size=8, eval_every=10, rng=np.random.default_rng(2),
-                                  x_test=x_test, y_test=y_test, generate=tasks.adding_problem)
-        curves.append((curve["steps"], curve["test_mse"]))
-    assert curves[0][0] == curves[1][0] == [10, 20, 25]
-    assert curves[0][1] == curves[1][1]
+    loop.seed_everything(0)
+    model = models.build("GRU", 6, time=12, features=2, outputs=1, head="linear", seed=0)
+    loop.compile_model(model, loss="mse", learning_rate=0.01, clipnorm=1.0)
+    curve = loop.train_adding(model, T=12, steps=25, batch_size=8, eval_every=10, rng=np.random.default_rng(2),
+                              x_test=x_test, y_test=y_test, generate=tasks.adding_problem)
+    assert curve["steps"] == [10, 20, 25] and len(curve["test_mse"]) == 3
+    assert curve["test_mse"][-1] == pytest.approx(float(model.test_on_batch(x_test, y_test)), rel=1e-6)
 
 
 def test_early_stopping_needs_validation_data():
     with pytest.raises(ValueError, match="needs validation data"):
-        loop.fit_classifier(None, np.zeros((4, 3, 1)), np.zeros(4), epochs=1, batch_size=2, seed=0,
+        loop.fit_epochs(None, np.zeros((4, 3, 1)), np.zeros(4), epochs=1, batch_size=2, seed=0,
                             patience=3)
 
 
@@ -175,3 +169,49 @@ def test_a_timing_runs_in_a_new_interpreter_and_returns_its_result_or_its_error(
     assert runs.in_a_new_process(os.getpid) != os.getpid()
     with pytest.raises(RuntimeError, match=r"time_torch_cells failed in its own process: KeyError: 'Nope'"):
         runs.in_a_new_process(runs.time_torch_cells, ["Nope"], 5, 4, batch_size=2, repeats=1)
+
+
+def test_steps_in_one_compiled_call_train_as_train_on_batch_does():
+    """``loop.train_steps`` moves only the loop over steps into the compiled function: the weights
+    after it, and the epoch's mean loss and accuracy, are those of the same steps run one
+    ``train_on_batch`` at a time, to float32 rounding (XLA may fuse the two programs differently)."""
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(48, 6, 3)).astype(np.float32), rng.integers(0, 3, size=48)
+    order = np.stack([rng.permutation(48)[:16] for _ in range(5)])
+    trained, per_batch = [], []
+    for in_one_call in (True, False):
+        loop.seed_everything(0)
+        model = models.build("GRU", 5, time=6, features=3, outputs=3, seed=0, dropout=0.3)
+        loop.compile_model(model, loss="sparse_categorical_crossentropy", learning_rate=0.01, metrics=["accuracy"])
+        if in_one_call:
+            logs = loop.train_steps(model, x, y, order)
+        else:
+            per_batch = [model.train_on_batch(x[rows], y[rows], return_dict=True) for rows in order]
+        trained.append(model.get_weights())
+    assert logs["loss"] == pytest.approx(np.mean([float(b["loss"]) for b in per_batch]), rel=1e-5)
+    assert logs["accuracy"] == pytest.approx(np.mean([float(b["accuracy"]) for b in per_batch]), abs=1e-6)
+    for a, b in zip(*trained):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_models_share_a_compiled_model_only_when_they_compute_the_same_function():
+    """``loop.compiled`` shares by architecture without names and seeds: another seed or an
+    auto-generated name shares; another dropout rate, width or loss does not."""
+    import keras
+
+    def sequential(seed):                                  # auto-named layers, as forecasting builds
+        return keras.Sequential([keras.Input((4, 1)), keras.layers.GRU(3, seed=seed), keras.layers.Dense(2)])
+
+    cache = {}
+    build = lambda seed, **kw: models.build("GRU", kw.pop("units", 4), time=5, features=2, outputs=2, seed=seed, **kw)
+    first = loop.compiled(build(0), cache=cache, loss="sparse_categorical_crossentropy")
+    assert loop.compiled(build(1), cache=cache, loss="sparse_categorical_crossentropy") is first
+    assert loop.compiled(build(1, dropout=0.2), cache=cache, loss="sparse_categorical_crossentropy") is not first
+    assert loop.compiled(build(1, units=5), cache=cache, loss="sparse_categorical_crossentropy") is not first
+    assert loop.compiled(build(1), cache=cache, loss="sparse_categorical_crossentropy", learning_rate=0.1) is not first
+    assert len(cache) == 4
+    again = loop.compiled(sequential(0), cache=cache, loss="mse")
+    assert loop.compiled(sequential(1), cache=cache, loss="mse") is again and len(cache) == 5
+    fresh = build(2)
+    reused = loop.compiled(fresh, cache=cache, loss="sparse_categorical_crossentropy")
+    assert all(np.array_equal(a, b) for a, b in zip(reused.get_weights(), fresh.get_weights()))

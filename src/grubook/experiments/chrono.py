@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from ..jobs.run import Job
 from ..training import runs
-from . import common
 from .spec import BATCH, BUDGET, SEEDS, Assembly, Parameter, int_at_least, number_in
 
 INITS = ("default", "chrono")
@@ -29,7 +28,7 @@ def chrono_job(init: str, T: int, seed: int, *, run_args: dict) -> dict:
     gate's bias at Keras' default (``init="default"``: zero) or chrono-initialised (``"chrono"``)."""
     if init not in INITS:
         raise ValueError(f"init must be 'default' or 'chrono', got {init!r}")
-    run = runs.adding_run("GRU", T, seed, compiled=common.COMPILED, until_solved=True, chrono=init == "chrono", **run_args)
+    run = runs.adding_run("GRU", T, seed, until_solved=True, chrono=init == "chrono", **run_args)
     return {"solved": float(run["steps_to_threshold"] is not None), "steps_to_solve": run["steps_run"],
             "test_mse": run["test_mse"], "curve": {k: run["curve"][k] for k in ("steps", "test_mse")},
             "size": {"units": run["units"], "params": run["params"]}}

@@ -1,6 +1,5 @@
 """What several experiments share: the data their classifier jobs train on, the classifier and
-baseline jobs themselves, the compiled-model cache of adding-problem jobs, and the relative cost of
-a training step that placement balances on."""
+baseline jobs themselves, and the relative cost of a training step that placement balances on."""
 
 from __future__ import annotations
 
@@ -9,16 +8,12 @@ import functools
 from ..data import tasks
 from ..training import loop, models, runs
 
-__all__ = ["STEP_COST", "COMPILED", "make_split", "classifier_job", "baselines_job"]
+__all__ = ["STEP_COST", "make_split", "classifier_job", "baselines_job"]
 
 # Relative cost of one training step per time step and cell at the experiments' small sizes
 # (measured on the 2-core machine: per-step overhead dominates, so the three cells cost about the
 # same). Only where jobs are placed depends on these, never a result.
 STEP_COST = {"SimpleRNN": 1.0, "GRU": 0.9, "LSTM": 1.0}
-
-# Compiled adding-problem models, per worker process, reused across seeds: a reused model starts
-# from exactly the state of a new one (tests/test_determinism.py), so placement cannot change a number.
-COMPILED: dict = {}
 
 
 @functools.lru_cache(maxsize=8)

@@ -56,7 +56,7 @@ def adding_job(cell: str, T: int, seed: int, *, run_args: dict, gradient_sequenc
     the untrained model (the same initial weights) and the trained one. With ``keep_details``, it
     returns both gradient curves and, for the GRU, its gates on three test sequences.
     """
-    run = runs.adding_run(cell, T, seed, compiled=common.COMPILED, until_solved=True, **run_args)
+    run = runs.adding_run(cell, T, seed, until_solved=True, **run_args)
     x, y = run["x_test"][:gradient_sequences], run["y_test"][:gradient_sequences]
     trained = probes.state_gradient_norms(run["model"], x, y)
     loop.seed_everything(seed)
@@ -92,7 +92,7 @@ def explosion_job(cell: str, seed: int, *, run_args: dict) -> dict:
 def plan(P):
     run_args = {"param_budget": P["param_budget"], "steps": P["max_steps"]} | {
         k: P[k] for k in ("batch_size", "learning_rate", "clipnorm", "eval_every", "threshold", "test_size")}
-    # Runs of one (cell, length) share a compiled model on the worker that runs them (common.COMPILED);
+    # Runs of one (cell, length) share a compiled model on the worker that runs them (loop.COMPILED);
     # a GRU typically solves in a quarter of the cap, which the cost estimate allows for.
     jobs = [Job(f"{cell}/T{T}/seed{seed}", adding_job,
                 {"cell": cell, "T": T, "seed": seed, "run_args": run_args,

@@ -14,6 +14,8 @@ import warnings
 
 import numpy as np
 
+from . import loop
+
 __all__ = ["sunspots", "Setup", "setup", "mase_scale", "origin_errors", "mase", "seasonal_naive", "arima", "ets", "gru_run"]
 
 
@@ -117,17 +119,18 @@ def ets(s: Setup) -> np.ndarray:
 
 
 def gru_run(seed: int, *, test_years: int, horizon: int, period: int, lookback: int, units: int, epochs: int,
-            batch_size: int, learning_rate: float, validation_years: int, patience: int) -> dict:
+            batch_size: int, learning_rate: float, validation_years: int, patience: int,
+            compiled: dict | None = loop.COMPILED) -> dict:
     """A GRU that reads the last ``lookback`` years and outputs the next ``horizon`` at once.
 
-    Windows come from ``keras.utils.timeseries_dataset_from_array`` over the training years, scaled
-    by the training mean and standard deviation. The last ``validation_years`` of the training
+    Window i reads years [i, i + lookback) of the training years, scaled by their mean and
+    standard deviation, and is paired with the next ``horizon`` years; training shuffles the
+    windows into full mini-batches each epoch (``loop.fit_epochs``). The last ``validation_years`` of the training
     years pick the epoch (early stopping with ``patience``); test years never train or choose.
-    Returns the (origins, horizon) forecasts and the epochs trained.
+    Returns the (origins, horizon) forecasts and the epochs trained. ``compiled``: the compiled
+    models to reuse (``loop.compiled``; None compiles a new one).
     """
     import keras
-
-    from . import loop
 
     s = setup(test_years=test_years, horizon=horizon, period=period)
     train = s.values[:s.train_end]
@@ -141,7 +144,7 @@ def gru_run(seed: int, *, test_years: int, horizon: int, period: int, lookback: 
         return x, y
 
     fit_end = s.train_end - validation_years
-    _, y_train = windows(0, fit_end)
+    x_train, y_train = windows(0, fit_end)
     x_val, y_val = windows(fit_end - lookback, s.train_end)     # every validation target lies after fit_end
     loop.seed_everything(seed)
     base = 10 * seed
@@ -151,12 +154,9 @@ def gru_run(seed: int, *, test_years: int, horizon: int, period: int, lookback: 
                          recurrent_initializer=keras.initializers.Orthogonal(seed=base + 2), seed=base + 3),
         keras.layers.Dense(horizon, kernel_initializer=keras.initializers.GlorotUniform(seed=base + 4)),
     ])
-    loop.compile_model(model, loss="mse", learning_rate=learning_rate)
-    # Window i reads years [i, i + lookback) and is paired with targets[i], the next horizon years.
-    dataset = keras.utils.timeseries_dataset_from_array(
-        scaled[:fit_end - horizon], y_train, sequence_length=lookback, batch_size=batch_size, shuffle=True, seed=seed)
-    stop = keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True)
-    history = model.fit(dataset, validation_data=(x_val, y_val), epochs=epochs, verbose=0, callbacks=[stop])
+    model = loop.compiled(model, cache=compiled, loss="mse", learning_rate=learning_rate)
+    history = loop.fit_epochs(model, x_train, y_train, epochs=epochs, batch_size=batch_size, seed=seed,
+                              validation=(x_val, y_val), patience=patience)
     inputs = np.stack([scaled[t - lookback:t] for t in s.origins])[..., None]
-    forecasts = model.predict(inputs, verbose=0) * std + mean
-    return {"forecasts": forecasts, "epochs": len(history.history["loss"]), "mase": mase(forecasts, s)}
+    forecasts = model.predict_on_batch(inputs) * std + mean
+    return {"forecasts": forecasts, "epochs": history["epochs_run"], "mase": mase(forecasts, s)}

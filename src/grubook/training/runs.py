@@ -2,6 +2,11 @@
 
 The experiment notebooks loop over these and save what they return; everything a run needs
 (data, model, optimiser, seed) is decided here, so a run is reproducible from its arguments.
+
+A run that trains a Keras model takes ``compiled``, the compiled models it may reuse
+(``loop.compiled``; by default this process's, ``loop.COMPILED``; None compiles a new model).
+Reuse starts from exactly a new model's state, so it changes how long a run takes, never what
+it computes.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ __all__ = ["adding_run", "article_layer_run", "seq2seq_run", "char_lm_run", "exp
 
 def adding_run(cell: str, T: int, seed: int, *, param_budget: int, steps: int, batch_size: int,
                learning_rate: float, clipnorm: float | None, eval_every: int, threshold: float,
-               test_size: int, compiled: dict | None = None, until_solved: bool = False,
+               test_size: int, compiled: dict | None = loop.COMPILED, until_solved: bool = False,
                chrono: bool = False) -> dict:
     """Train ``cell`` on the adding problem of length T for ``steps`` steps, or with
     ``until_solved`` until test MSE falls below ``threshold`` (``steps`` is then the cap).
@@ -29,9 +34,7 @@ def adding_run(cell: str, T: int, seed: int, *, param_budget: int, steps: int, b
     The test set depends on T only (the same for every cell and seed); training batches depend on
     the seed. Returns metrics, the learning curve and the trained model.
 
-    ``compiled``, a dict the caller keeps across runs, saves XLA compilation: a model compiled for
-    the same cell, length and optimiser settings is reused, with the seed's fresh initial weights
-    copied in and its optimiser state zeroed, which is the same starting point as a new model.
+    Chrono initialisation only changes initial weights, so it shares the default's compiled model.
 
     ``chrono``: GRU only, chrono-initialise the update gate for dependencies of up to T steps.
     """
@@ -40,17 +43,7 @@ def adding_run(cell: str, T: int, seed: int, *, param_budget: int, steps: int, b
     units = models.units_for_budget(cell, param_budget, features=2)
     model = models.build(cell, units, time=T, features=2, outputs=1, head="linear", seed=seed,
                          chrono_t_max=T if chrono else None)
-    key = (cell, T, units, learning_rate, clipnorm, eval_every)  # initial weights are copied in: chrono shares it
-    if compiled is not None and key in compiled:
-        reused = compiled[key]
-        reused.set_weights(model.get_weights())
-        loop.reset_optimizer(reused)
-        model = reused
-    else:
-        loop.compile_model(model, loss="mse", learning_rate=learning_rate, clipnorm=clipnorm,
-                           steps_per_execution=eval_every)
-        if compiled is not None:
-            compiled[key] = model
+    model = loop.compiled(model, cache=compiled, loss="mse", learning_rate=learning_rate, clipnorm=clipnorm)
     curve = loop.train_adding(model, T=T, steps=steps, batch_size=batch_size, eval_every=eval_every,
                                   rng=np.random.default_rng([T, seed]), x_test=x_test, y_test=y_test,
                                   generate=tasks.adding_problem, stop_below=threshold if until_solved else None)
@@ -70,7 +63,8 @@ def adding_run(cell: str, T: int, seed: int, *, param_budget: int, steps: int, b
 
 
 def article_layer_run(seed: int, *, T: int, units: int, steps: int, batch_size: int, learning_rate: float,
-                      eval_every: int, test_size: int, warmup: int = 5) -> dict:
+                      eval_every: int, test_size: int, warmup: int = 5,
+                      compiled: dict | None = loop.COMPILED) -> dict:
     """Train the article's cell (``keras_cell.ArticleGRUCell`` in ``keras.layers.RNN``) and Keras' own
     ``GRU(reset_after=False)`` side by side on the adding problem of length T.
 
@@ -94,8 +88,8 @@ def article_layer_run(seed: int, *, T: int, units: int, steps: int, batch_size: 
     keras_cell.set_from_reference(article.layers[0], weights_from_keras(models.recurrent_layer(builtin)))
     article.layers[1].set_weights(builtin.layers[1].get_weights())
     initial_gap = float(np.abs(article.predict_on_batch(x_test) - builtin.predict_on_batch(x_test)).max())
-    for model in (builtin, article):
-        loop.compile_model(model, loss="mse", learning_rate=learning_rate, clipnorm=1.0)
+    builtin, article = (loop.compiled(model, cache=compiled, loss="mse", learning_rate=learning_rate, clipnorm=1.0)
+                        for model in (builtin, article))
     names, pair = ("builtin", "article"), {"builtin": builtin, "article": article}
     curve = {"steps": [], "builtin": [], "article": []}
     ratios, rng = [], np.random.default_rng([T, seed])
@@ -118,7 +112,8 @@ def article_layer_run(seed: int, *, T: int, units: int, steps: int, batch_size: 
 
 
 def seq2seq_run(encoder: str, seed: int, *, units: int, train_max_len: int, test_max_len: int, steps: int,
-                batch_size: int, learning_rate: float, test_per_length: int, cell: str = "GRU") -> dict:
+                batch_size: int, learning_rate: float, test_per_length: int, cell: str = "GRU",
+                compiled: dict | None = loop.COMPILED) -> dict:
     """Train an encoder–decoder of ``cell`` layers (``models.seq2seq``) to reverse digit strings of
     length 1 .. ``train_max_len`` with teacher forcing, then decode greedily, without the teacher,
     strings of every length 1 .. ``test_max_len`` (``test_per_length`` each; the test set depends on
@@ -128,13 +123,16 @@ def seq2seq_run(encoder: str, seed: int, *, units: int, train_max_len: int, test
     many digits as the source has. Returns the exact-match rate per length and the parameter count.
     """
     loop.seed_everything(seed)
-    model, encoder_model, decoder_step = models.seq2seq(units, encoder=encoder, cell=cell, seed=seed)
-    loop.compile_model(model, loss="sparse_categorical_crossentropy", learning_rate=learning_rate, clipnorm=1.0)
+    model, encoder_model, decoder_step = loop.compiled(
+        models.seq2seq(units, encoder=encoder, cell=cell, seed=seed), cache=compiled,
+        loss="sparse_categorical_crossentropy", learning_rate=learning_rate, clipnorm=1.0)
     rng = np.random.default_rng([seed, 1])
     start = time.perf_counter()
-    for _ in range(steps):
-        batch = tasks.reversal(rng.integers(1, train_max_len + 1, size=batch_size), rng, pad_to=train_max_len)
-        model.train_on_batch([batch["source"], batch["decoder_input"]], batch["target"])
+    batches = [tasks.reversal(rng.integers(1, train_max_len + 1, size=batch_size), rng, pad_to=train_max_len)
+               for _ in range(steps)]                      # drawn in the order the steps use them
+    stacked = {k: np.concatenate([b[k] for b in batches]) for k in ("source", "decoder_input", "target")}
+    loop.train_steps(model, [stacked["source"], stacked["decoder_input"]], stacked["target"],
+                     np.arange(steps * batch_size).reshape(steps, batch_size))
     train_seconds = time.perf_counter() - start
     exact = {}
     for n in range(1, test_max_len + 1):
@@ -146,7 +144,7 @@ def seq2seq_run(encoder: str, seed: int, *, units: int, train_max_len: int, test
 
 def char_lm_run(cell: str, seed: int, *, param_budget: int, embedding: int, window: int, steps: int,
                 batch_size: int, learning_rate: float, temperatures=(), sample_length: int = 0,
-                prompt: str = "def ") -> dict:
+                prompt: str = "def ", compiled: dict | None = loop.COMPILED) -> dict:
     """Train a character-level language model (``models.char_lm``) on random windows of the
     corpus' training text (``corpus.load_corpus``), then score it on the held-out text.
 
@@ -165,16 +163,15 @@ def char_lm_run(cell: str, seed: int, *, param_budget: int, embedding: int, wind
     corpus = text.load_corpus()
     loop.seed_everything(seed)
     units = models.char_lm_units(cell, param_budget, embedding)
-    model, step_model = models.char_lm(cell, units, vocabulary=corpus.vocabulary, embedding=embedding, seed=seed)
-    loop.compile_model(model, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                           learning_rate=learning_rate, clipnorm=1.0)
+    model, step_model = loop.compiled(
+        models.char_lm(cell, units, vocabulary=corpus.vocabulary, embedding=embedding, seed=seed), cache=compiled,
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), learning_rate=learning_rate, clipnorm=1.0)
     rng = np.random.default_rng([seed, 3])
     train, offsets = corpus.train, np.arange(window + 1)
     start = time.perf_counter()
-    for _ in range(steps):
-        starts = rng.integers(0, len(train) - window - 1, size=batch_size)
-        chunk = train[starts[:, None] + offsets]
-        model.train_on_batch(chunk[:, :-1], chunk[:, 1:])
+    starts = np.concatenate([rng.integers(0, len(train) - window - 1, size=batch_size) for _ in range(steps)])
+    chunks = train[starts[:, None] + offsets]                  # step i trains on rows i·batch .. (i+1)·batch
+    loop.train_steps(model, chunks[:, :-1], chunks[:, 1:], np.arange(steps * batch_size).reshape(steps, batch_size))
     train_seconds = time.perf_counter() - start
 
     burn_in = window
@@ -203,42 +200,33 @@ def char_lm_run(cell: str, seed: int, *, param_budget: int, embedding: int, wind
 
 
 def explosion_run(cell: str, T: int, seed: int, *, param_budget: int, steps: int, batch_size: int,
-                  learning_rate: float, spike_factor: float) -> dict:
+                  learning_rate: float, spike_factor: float, compiled: dict | None = loop.COMPILED) -> dict:
     """Train ``cell`` on the adding problem of length T with Adam and no gradient clipping, and
     watch every step's loss and global gradient norm for an explosion.
 
     A run explodes if a loss or gradient norm becomes non-finite, or a gradient norm exceeds
     ``spike_factor`` times the run's median gradient norm. Returns the flags, the largest
     gradient norm relative to the median and the final training loss.
+
+    The whole run is one compiled call (``_unclipped_trainer``): the batches are drawn first, in
+    the order the steps use them, and the steps after a non-finite value, which have nothing left
+    to learn, are dropped from the record.
     """
-    import keras
     import tensorflow as tf
 
     loop.seed_everything(seed)
     units = models.units_for_budget(cell, param_budget, features=2)
     model = models.build(cell, units, time=T, features=2, outputs=1, head="linear", seed=seed)
-    optimizer = keras.optimizers.Adam(learning_rate)
-    variables = model.trainable_variables
-
-    @tf.function(reduce_retracing=True)
-    def step(x, y):
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(tf.square(model(x, training=True)[:, 0] - y))
-        grads = tape.gradient(loss, variables)
-        optimizer.apply_gradients(zip(grads, variables))
-        return loss, tf.linalg.global_norm(grads)
-
+    train = _unclipped_trainer(model, learning_rate, cache=compiled)
     rng = np.random.default_rng([T, seed, 1])
-    losses, norms = [], []
-    for _ in range(steps):
-        x, y = tasks.adding_problem(batch_size, T, rng)
-        loss, norm = step(tf.constant(x, tf.float32), tf.constant(y[:, 0], tf.float32))
-        losses.append(float(loss))
-        norms.append(float(norm))
-        if not (np.isfinite(losses[-1]) and np.isfinite(norms[-1])):
-            break                                              # nothing to learn after a NaN
-    losses, norms = np.array(losses), np.array(norms)
-    non_finite = not (np.all(np.isfinite(losses)) and np.all(np.isfinite(norms)))
+    batches = [tasks.adding_problem(batch_size, T, rng) for _ in range(steps)]
+    x = np.stack([b[0] for b in batches]).astype(np.float32)
+    y = np.stack([b[1][:, 0] for b in batches]).astype(np.float32)
+    losses, norms = (v.numpy().astype(np.float64) for v in train(tf.constant(x), tf.constant(y)))
+    finite = np.isfinite(losses) & np.isfinite(norms)
+    if not finite.all():                                       # up to and with the first non-finite step
+        losses, norms = losses[:np.argmin(finite) + 1], norms[:np.argmin(finite) + 1]
+    non_finite = not finite.all()
     median = float(np.median(norms[np.isfinite(norms)])) if np.isfinite(norms).any() else float("nan")
     peak = float(np.max(norms[np.isfinite(norms)]) / median) if np.isfinite(norms).any() and median > 0 else None
     spiked = bool(peak is not None and peak > spike_factor)
@@ -246,8 +234,45 @@ def explosion_run(cell: str, T: int, seed: int, *, param_budget: int, steps: int
             "peak_over_median_gradient": peak, "final_loss": float(losses[-1]) if np.isfinite(losses[-1]) else None}
 
 
+def _unclipped_trainer(fresh, learning_rate: float, cache: dict | None):
+    """A compiled function ``(x, y) -> (losses, gradient norms)`` that trains ``fresh`` (or a cached
+    model of its architecture with ``fresh``'s weights copied in, as in ``loop.compiled``) with
+    Adam and no clipping, one step per leading index of x and y, recording every step's loss and
+    global gradient norm."""
+    import keras
+    import tensorflow as tf
+
+    key = ("unclipped Adam", loop.architecture((fresh,)), float(learning_rate))
+    if cache is not None and key in cache:
+        model, optimizer, train = cache[key]
+        for target, source in zip(model.variables, fresh.variables, strict=True):
+            target.assign(source)
+        loop.zero_optimizer(optimizer)
+        return train
+    model, optimizer = fresh, keras.optimizers.Adam(learning_rate)
+    variables = model.trainable_variables
+    optimizer.build(variables)
+
+    @tf.function(jit_compile=True)
+    def train(x, y):
+        losses = tf.TensorArray(tf.float32, size=tf.shape(x)[0])
+        norms = tf.TensorArray(tf.float32, size=tf.shape(x)[0])
+        for i in tf.range(tf.shape(x)[0]):
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_mean(tf.square(model(x[i], training=True)[:, 0] - y[i]))
+            grads = tape.gradient(loss, variables)
+            optimizer.apply_gradients(zip(grads, variables))
+            losses = losses.write(i, loss)
+            norms = norms.write(i, tf.linalg.global_norm(grads))
+        return losses.stack(), norms.stack()
+
+    if cache is not None:
+        cache[key] = (model, optimizer, train)
+    return train
+
+
 def counting_run(cell: str, seed: int, *, param_budget: int, train_max_n: int, test_max_n: int, steps: int,
-                 learning_rate: float) -> dict:
+                 learning_rate: float, compiled: dict | None = loop.COMPILED) -> dict:
     """Train ``cell`` to recognise the end of aⁿbⁿ (``tasks.anbn``) for n = 1..``train_max_n``, then
     test every n up to ``test_max_n``: a counting task on which Weiss et al. (2018) found the LSTM
     generalising to longer strings than the GRU.
@@ -260,10 +285,10 @@ def counting_run(cell: str, seed: int, *, param_budget: int, train_max_n: int, t
     units = models.units_for_budget(cell, param_budget, features=2)
     model = models.build(cell, units, time=None, features=2, outputs=1, head="sigmoid", seed=seed,
                          return_sequences=True)
-    loop.compile_model(model, loss="binary_crossentropy", learning_rate=learning_rate, clipnorm=1.0)
+    model = loop.compiled(model, cache=compiled, loss="binary_crossentropy", learning_rate=learning_rate, clipnorm=1.0)
     x, y, w = tasks.anbn(range(1, train_max_n + 1))
-    for _ in range(steps):                                     # full batch: the training set is tiny
-        model.train_on_batch(x, y, sample_weight=w)
+    # full batch (the training set is tiny), every step in one compiled call
+    loop.train_steps(model, x, y, np.tile(np.arange(len(x)), (steps, 1)), sample_weight=w)
     ns = list(range(1, test_max_n + 1))
     x_test, y_test, w_test = tasks.anbn(ns)
     p = model.predict_on_batch(x_test)[..., 0]
@@ -283,7 +308,7 @@ REGIMES = ("none", "dropout", "recurrent_dropout", "weight_decay", "early_stoppi
 def classifier_run(cell: str, split: tasks.Split, seed: int, *, units: int, epochs: int,
                    batch_size: int, learning_rate: float = 1e-3, regime: str = "none",
                    dropout: float = 0.0, weight_decay: float = 0.0, patience: int = 10,
-                   validation: str | None = None) -> dict:
+                   validation: str | None = None, compiled: dict | None = loop.COMPILED) -> dict:
     """Train a ``cell`` classifier on a split and report training and test accuracy.
 
     Args:
@@ -310,11 +335,10 @@ def classifier_run(cell: str, split: tasks.Split, seed: int, *, units: int, epoc
     model = models.build(cell, units, time=split.time, features=split.features, outputs=split.classes, seed=seed,
                          dropout=dropout if regime == "dropout" else 0.0,
                          recurrent_dropout=dropout if regime == "recurrent_dropout" else 0.0)
-    loop.compile_model(model, loss="sparse_categorical_crossentropy", learning_rate=learning_rate,
-                           weight_decay=weight_decay if regime == "weight_decay" else None,
-                           metrics=["accuracy"])
+    model = loop.compiled(model, cache=compiled, loss="sparse_categorical_crossentropy", learning_rate=learning_rate,
+                          weight_decay=weight_decay if regime == "weight_decay" else None, metrics=["accuracy"])
     start = time.perf_counter()
-    history = loop.fit_classifier(model, x_train, y_train, epochs=epochs, batch_size=batch_size,
+    history = loop.fit_epochs(model, x_train, y_train, epochs=epochs, batch_size=batch_size,
                                       seed=seed, validation=validation_data,
                                       patience=patience if regime == "early_stopping" else None)
     seconds = time.perf_counter() - start
