@@ -151,8 +151,11 @@ REUSED_RUNS = {
     # the seed state of the dropout masks travels with the weights
     "classifier with dropout": lambda seed, cache: _classifier(
         seed, cache, cell="GRU", epochs=3, regime="dropout", dropout=0.5),
-    "classifier with recurrent dropout and early stopping": lambda seed, cache: _classifier(
-        seed, cache, cell="LSTM", epochs=4, regime="recurrent_dropout", dropout=0.2, patience=1),
+    "classifier with recurrent dropout": lambda seed, cache: _classifier(
+        seed, cache, cell="LSTM", epochs=4, regime="recurrent_dropout", dropout=0.2),
+    # patience 0 stops after the first epoch without a lower validation loss and restores the best
+    "classifier with early stopping": lambda seed, cache: _classifier(
+        seed, cache, cell="GRU", epochs=60, regime="early_stopping", patience=0, learning_rate=0.05),
     "classifier with weight decay": lambda seed, cache: _classifier(
         seed, cache, cell="SimpleRNN", epochs=3, regime="weight_decay", weight_decay=0.05),
     "counting": lambda seed, cache: runs.counting_run(
@@ -189,3 +192,5 @@ def test_a_run_after_another_of_its_architecture_gives_the_numbers_of_a_run_alon
     after = _numbers(run(1, cache))
     assert kept >= 1 and len(cache) == kept, "the second run compiled a model of its own"
     assert after == alone
+    if "early stopping" in kind:
+        assert after["epochs_run"] < 60, "the case meant to stop early ran every epoch"

@@ -99,6 +99,7 @@ def test_the_adding_loop_evaluates_every_eval_every_steps_and_after_a_short_last
     curve = loop.train_adding(model, T=12, steps=25, batch_size=8, eval_every=10, rng=np.random.default_rng(2),
                               x_test=x_test, y_test=y_test, generate=tasks.adding_problem)
     assert curve["steps"] == [10, 20, 25] and len(curve["test_mse"]) == 3
+    assert int(model.optimizer.iterations) == 25                 # the short last chunk trained too
     assert curve["test_mse"][-1] == pytest.approx(float(model.test_on_batch(x_test, y_test)), rel=1e-6)
 
 

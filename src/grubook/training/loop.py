@@ -68,8 +68,10 @@ def compiled(fresh, *, cache: dict | None = COMPILED, **compile_args):
 
     ``fresh`` is a new model, or a tuple of models that share layers, whose first model holds every
     variable of the others (an encoder-decoder's training model and its inference halves); the
-    result has the same form. The architecture is the models' Keras configuration without names
-    and seeds, so two models are only ever shared when they compute the same function.
+    result has the same form. The architecture is the models' Keras configuration without seeds
+    and with layer names canonicalised (``architecture``): builds of one architecture share, and
+    models that differ in a layer, a size, a rate or a compile setting do not
+    (tests/test_tasks_models.py).
     ``cache=None`` compiles ``fresh`` itself.
     """
     group = fresh if isinstance(fresh, tuple) else (fresh,)
